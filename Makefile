@@ -1,0 +1,53 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+# Both create the virtual environments they need.
+PYTHON ?= python3
+VENV ?= .venv
+AIRFLOW_VERSION ?= 3.3.2
+SDK3_VERSION ?= 3.78.1
+SDK7_VERSION ?= 7.17.0
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint typecheck unit install sdk-venvs clean bench
+
+$(VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[dev]"
+	touch $@
+
+# The official Labelbox SDK, unmodified, each release in its own venv (test-only; its pins clash
+# with Airflow's). 3.78.1 is the last release with export v1; 7.x is current.
+.venv-sdk3/.installed:
+	$(PYTHON) -m venv .venv-sdk3
+	.venv-sdk3/bin/pip install -q "labelbox==$(SDK3_VERSION)"
+	touch $@
+
+.venv-sdk7/.installed:
+	$(PYTHON) -m venv .venv-sdk7
+	.venv-sdk7/bin/pip install -q "labelbox==$(SDK7_VERSION)"
+	touch $@
+
+install: $(VENV)/.installed
+sdk-venvs: .venv-sdk3/.installed .venv-sdk7/.installed
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check connectors tests dags benchmarks
+
+typecheck: install
+	$(BIN)/mypy
+
+test: install sdk-venvs lint typecheck
+	$(BIN)/pytest -q
+
+unit: install
+	$(BIN)/pytest -q -m unit
+
+demo: install
+	$(BIN)/python -m labelbox_provider.cli.demo
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) .venv-sdk3 .venv-sdk7 .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,3 @@
+"""io."""
+
+from __future__ import annotations
