@@ -7,7 +7,7 @@ SDK3_VERSION ?= 3.78.1
 SDK7_VERSION ?= 7.17.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install sdk-venvs clean bench
+.PHONY: demo test lint typecheck unit install sdk-venvs compose-tool clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -16,19 +16,24 @@ $(VENV)/.installed: pyproject.toml Makefile
 	touch $@
 
 # The official Labelbox SDK, unmodified, each release in its own venv (test-only; its pins clash
-# with Airflow's). 3.78.1 is the last release with export v1; 7.x is current.
-.venv-sdk3/.installed:
+# with Airflow's). 3.78.1 is the last release with export v1 (its [data] extra is what
+# Project.label_generator needs); 7.x is current.
+.venv-sdk3/.installed: Makefile
 	$(PYTHON) -m venv .venv-sdk3
-	.venv-sdk3/bin/pip install -q "labelbox==$(SDK3_VERSION)"
+	.venv-sdk3/bin/pip install -q "labelbox[data]==$(SDK3_VERSION)" packaging  # 3.78.1 imports packaging without declaring it
 	touch $@
 
-.venv-sdk7/.installed:
+.venv-sdk7/.installed: Makefile
 	$(PYTHON) -m venv .venv-sdk7
 	.venv-sdk7/bin/pip install -q "labelbox==$(SDK7_VERSION)"
 	touch $@
 
 install: $(VENV)/.installed
 sdk-venvs: .venv-sdk3/.installed .venv-sdk7/.installed
+
+# `docker-compose config` validates docker-compose.yml in the tests (no engine needed).
+compose-tool:
+	bash scripts/ensure-docker-compose.sh
 
 lint: install
 	$(BIN)/ruff check .
@@ -37,7 +42,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install sdk-venvs lint typecheck
+test: install sdk-venvs compose-tool lint typecheck
 	$(BIN)/pytest -q
 
 unit: install
@@ -46,8 +51,6 @@ unit: install
 demo: install
 	$(BIN)/python -m labelbox_provider.cli.demo
 
-bench: install
-	$(BIN)/python benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) .venv-sdk3 .venv-sdk7 .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -19,13 +21,25 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
 
+# The example DAG files and the plugin are importable as modules, as Airflow makes them.
+for _folder in (REPO / "dags", REPO / "plugins"):
+    if str(_folder) not in sys.path:
+        sys.path.insert(0, str(_folder))
+
 KINDS = ("unit", "integration", "e2e", "conformance")
+
+pytest_plugins = ["labelbox_provider.emulator.testing"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Every test carries exactly one kind marker; a test without one fails collection."""
+    """Every test carries exactly one kind marker; a test without one fails collection.
+
+    Doctests of the package are pure examples: they are marked ``unit`` here.
+    """
     bad = []
     for item in items:
+        if isinstance(item, pytest.DoctestItem):
+            item.add_marker(pytest.mark.unit)
         kinds = [k for k in KINDS if item.get_closest_marker(k) is not None]
         if len(kinds) != 1:
             bad.append(f"{item.nodeid}: {kinds or 'no kind marker'}")
@@ -44,3 +58,14 @@ def real_fixtures() -> Path:
     if not FIXTURES_REAL.is_dir():
         raise RuntimeError(f"real fixtures not found at {FIXTURES_REAL}: clone next to shared/")
     return FIXTURES_REAL
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """``airflow db migrate`` once for the suite's temporary AIRFLOW_HOME (SQLite)."""
+    marker = Path(os.environ["AIRFLOW_HOME"]) / ".lbx-db-migrated"
+    if marker.exists():
+        return
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=os.environ)
+    marker.touch()

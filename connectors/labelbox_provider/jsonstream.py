@@ -1,0 +1,334 @@
+"""Split a Labelbox export file into raw records without loading it whole.
+
+Three layouts exist on the wire (spec sections 2.4 and 4.6):
+
+* ``v1_array``: export v1, one JSON array of label records (the ``downloadUrl`` body);
+* ``v1_object``: one bare v1 record (or several, back to back), as the SDK's test assets;
+* ``ndjson``: export v2 / streamable, one data-row record per line.
+
+:func:`iter_raw_records` yields ``(position, raw bytes)`` per record and never holds more than
+one record plus one read chunk in memory. The array splitter matches balanced brackets with a
+compiled regular expression (possessive quantifiers, so the scan runs in C without
+backtracking) up to :data:`FAST_DEPTH` levels; deeper or unusual values take a token-by-token
+path. Whether a slice is valid JSON is the decoder's business: a malformed element is still
+yielded so the caller can reject it with its position.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, BinaryIO, Literal, NamedTuple
+
+import msgspec
+
+Format = Literal["v1_array", "v1_object", "ndjson"]
+FORMATS: tuple[str, ...] = ("v1_array", "v1_object", "ndjson")
+
+CHUNK_BYTES = 1 << 22  # bytes read per refill of the array splitter's buffer
+PEEK_BYTES = 1 << 16  # bytes looked at by detect_format
+FAST_DEPTH = 24  # bracket nesting matched by the one-shot regex; deeper values use the slow path
+LINE_SCAN_BYTES = 1 << 26  # in a line-per-record file, how far a record may span lines
+MAX_RECORD_BYTES = 1 << 30  # a single record larger than this is a corrupt file, not a record
+
+_BOM = b"\xef\xbb\xbf"
+_WS_COMMA = re.compile(rb"[\s,]*+")
+_STR = rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
+
+
+def _balanced(depth: int) -> re.Pattern[bytes]:
+    """A pattern for one bracketed value nested at most ``depth`` levels below the outer one."""
+    inner = rb'(?:[^{}\[\]"]++|' + _STR + rb")*+"
+    for _ in range(depth):
+        inner = rb'(?:[^{}\[\]"]++|' + _STR + rb"|[{\[]" + inner + rb"[}\]])*+"
+    return re.compile(rb"[{\[]" + inner + rb"[}\]]", re.DOTALL)
+
+
+_VALUE = _balanced(FAST_DEPTH)
+_TOKEN = re.compile(_STR + rb'|[{}\[\]]|"', re.DOTALL)
+_STRING = re.compile(_STR, re.DOTALL)
+_SCALAR = re.compile(rb"[^,\]\s]*+")
+_DECODER = msgspec.json.Decoder()
+
+
+class ExportFormatError(ValueError):
+    """The bytes are not one of the three export layouts."""
+
+
+def detect_format(fp: BinaryIO) -> Format:
+    """Tell the layout of an export from its first bytes, without consuming them.
+
+    A seekable stream is read and rewound to where it was; an unseekable buffered stream is
+    peeked. An empty file counts as NDJSON (a v2 export with no result lines).
+
+    >>> import io
+    >>> detect_format(io.BytesIO(b' [{"ID": "a"}]'))
+    'v1_array'
+    >>> detect_format(io.BytesIO(b'{\\n  "ID": "a"\\n}'))
+    'v1_object'
+    >>> detect_format(io.BytesIO(b'{"data_row": {}}\\n{"data_row": {}}\\n'))
+    'ndjson'
+    """
+    if fp.seekable():
+        start = fp.tell()
+        head = fp.read(PEEK_BYTES)
+        fp.seek(start)
+    else:
+        peek = getattr(fp, "peek", None)
+        if peek is None:
+            raise ExportFormatError("cannot detect the format of an unseekable, unpeekable stream")
+        head = peek(PEEK_BYTES)
+    return _format_of(head)
+
+
+def _format_of(head: bytes) -> Format:
+    body = head.removeprefix(_BOM).lstrip()
+    if not body:
+        return "ndjson"
+    if body[:1] == b"[":
+        return "v1_array"
+    if body[:1] != b"{":
+        raise ExportFormatError(f"an export starts with '[' or '{{', not {body[:1]!r}")
+    newline = body.find(b"\n")
+    if newline == -1:
+        return "ndjson"  # one line: a lone object, the same single record either way
+    try:
+        first = msgspec.json.decode(body[:newline])
+    except msgspec.DecodeError:
+        return "v1_object"
+    return "ndjson" if isinstance(first, dict) else "v1_object"
+
+
+def iter_raw_records(fp: BinaryIO, fmt: str = "auto") -> Iterator[tuple[int, bytes]]:
+    """Yield ``(position, raw JSON bytes)`` for each record of an export, in file order.
+
+    ``position`` counts records from 0 (blank NDJSON lines are not records). ``fmt`` is one of
+    :data:`FORMATS` or ``"auto"`` (then :func:`detect_format` decides; the stream must be
+    seekable or peekable). A truncated or malformed element is yielded as is, so that the
+    caller's decoder rejects it with its position.
+
+    >>> import io
+    >>> list(iter_raw_records(io.BytesIO(b'[{"a": [1, {"b": "}"}]}, {"c": 2}]')))
+    [(0, b'{"a": [1, {"b": "}"}]}'), (1, b'{"c": 2}')]
+    """
+    for record in iter_decoded(fp, fmt):
+        yield record.position, record.raw
+
+
+class Decoded(NamedTuple):
+    """One record: its position, its raw bytes and the decoded value (or why it failed)."""
+
+    position: int  # 0-based index of the record in the export
+    raw: bytes  # the record's JSON text, exactly as in the file
+    value: Any  # the decoded JSON value (None when error is set)
+    error: str | None  # the decoder's message when the bytes are not valid JSON
+
+
+def iter_decoded(fp: BinaryIO, fmt: str = "auto") -> Iterator[Decoded]:
+    """Like :func:`iter_raw_records`, with each record decoded by msgspec as it is split.
+
+    Line-structured files (NDJSON, and v1 arrays written one record per line as the export
+    server does) are split on newlines and each line is decoded once; any other layout falls
+    back to bracket matching.
+
+    >>> import io
+    >>> [r.value for r in iter_decoded(io.BytesIO(b'[\\n{"ID": "a"},\\n{"ID": "b"}\\n]'))]
+    [{'ID': 'a'}, {'ID': 'b'}]
+    """
+    if fmt == "auto":
+        fmt = detect_format(fp)
+    if fmt == "ndjson":
+        return _iter_lines(fp)
+    if fmt in ("v1_array", "v1_object"):
+        return _iter_values(fp, in_array=fmt == "v1_array")
+    raise ExportFormatError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
+
+
+def _decode(position: int, raw: bytes) -> Decoded:
+    try:
+        return Decoded(position, raw, _DECODER.decode(raw), None)
+    except msgspec.DecodeError as exc:
+        return Decoded(position, raw, None, str(exc))
+
+
+def _iter_lines(fp: BinaryIO) -> Iterator[Decoded]:
+    position = 0
+    first = True
+    for line in fp:
+        record = line.strip()
+        if first:
+            record = record.removeprefix(_BOM).strip()
+            first = False
+        if record:
+            yield _decode(position, record)
+            position += 1
+
+
+class _Buffer:
+    """A sliding window over the stream: the unconsumed tail of what was read so far."""
+
+    def __init__(self, fp: BinaryIO) -> None:
+        self.fp = fp
+        self.data = fp.read(CHUNK_BYTES).removeprefix(_BOM)
+        self.pos = 0
+        self.eof = not self.data
+
+    def refill(self) -> None:
+        """Drop consumed bytes and read at least as much again as is pending."""
+        pending = len(self.data) - self.pos
+        if pending > MAX_RECORD_BYTES:
+            raise ExportFormatError(f"a record exceeds {MAX_RECORD_BYTES} bytes")
+        more = self.fp.read(max(CHUNK_BYTES, pending))
+        self.eof = not more
+        self.data = self.data[self.pos :] + more
+        self.pos = 0
+
+    def skip_separators(self) -> None:
+        """Advance over whitespace and commas, reading more while only those remain."""
+        while True:
+            match = _WS_COMMA.match(self.data, self.pos)
+            self.pos = match.end() if match else self.pos
+            if self.pos < len(self.data) or self.eof:
+                return
+            self.refill()
+
+    def line_end(self) -> int:
+        """End of the current line within the bytes read so far, or -1."""
+        end = self.data.find(b"\n", self.pos)
+        if end == -1 and self.eof:
+            end = len(self.data)
+        return end
+
+
+def _iter_values(fp: BinaryIO, *, in_array: bool) -> Iterator[Decoded]:
+    buf = _Buffer(fp)
+    buf.skip_separators()
+    if in_array:
+        if buf.data[buf.pos : buf.pos + 1] != b"[":
+            raise ExportFormatError("a v1 export array must start with '['")
+        buf.pos += 1
+    splitter = _Splitter(buf)
+    while True:
+        buf.skip_separators()
+        if buf.pos >= len(buf.data) or (in_array and buf.data[buf.pos] == 0x5D):  # ']'
+            return  # end of the array (a missing ']' at end of file loses nothing)
+        record = splitter.next_record()
+        if record is None:
+            buf.refill()
+            continue
+        yield record
+        buf.pos += len(record.raw)
+        splitter.position += 1
+
+
+class _Splitter:
+    """Finds the record at the buffer's position: by whole line while the file is laid out
+    one record per line (the export server's layout), else by bracket matching."""
+
+    def __init__(self, buf: _Buffer) -> None:
+        self.buf = buf
+        self.position = 0  # index of the next record
+        self.by_line = True  # until a record spans lines, try whole lines first
+        self.lines_seen = 0  # records read as whole lines: evidence of line structure
+
+    def next_record(self) -> Decoded | None:
+        """The next record, or None if more bytes must be read first."""
+        buf = self.buf
+        record = self._by_line() if self.by_line else None
+        if record is _MORE:
+            return None
+        if record is None:
+            end = _value_end(buf.data, buf.pos, buf.eof)
+            if end is None and not buf.eof:
+                return None
+            end = len(buf.data) if end is None else end  # truncated: the decoder will say so
+            record = _decode(self.position, buf.data[buf.pos : end])
+        self.by_line = self.by_line and _ends_line(buf.data, buf.pos, buf.pos + len(record.raw))
+        return record
+
+    def _by_line(self) -> Decoded | None:
+        buf = self.buf
+        end = buf.line_end()
+        if end == -1 and self.lines_seen:
+            return _MORE  # a long line in a line-structured file: read on
+        record = _line_record(buf, end, self.position)
+        if record is None and self.lines_seen:
+            record = _bad_line(buf, end, self.position)
+            if record is None:
+                return _MORE
+        self.lines_seen += record is not None
+        return record
+
+
+_MORE = Decoded(-1, b"", None, "more bytes needed")  # sentinel: read more, then retry
+
+
+def _ends_line(data: bytes, start: int, end: int) -> bool:
+    """True if ``data[start:end]`` is one line: no newline inside, one right after."""
+    return data.find(b"\n", start, end) == -1 and data.find(b"\n", end, end + 64) != -1
+
+
+def _line_end_trimmed(buf: _Buffer, end: int) -> int:
+    data = buf.data
+    while end > buf.pos and data[end - 1] in b" \t\r,]":
+        end -= 1
+    return end
+
+
+def _line_record(buf: _Buffer, end: int, position: int) -> Decoded | None:
+    """The record filling the current line up to ``end``, if that line holds exactly one."""
+    if end == -1 or buf.data[buf.pos] != 0x7B:  # '{'
+        return None
+    end = _line_end_trimmed(buf, end)
+    if buf.data[end - 1] != 0x7D:  # '}'
+        return None
+    record = _decode(position, buf.data[buf.pos : end])
+    return None if record.error else record
+
+
+def _bad_line(buf: _Buffer, end: int, position: int) -> Decoded | None:
+    """In a one-record-per-line file, a line that is not a record: either a valid record
+    spanning lines (bracket-matched and decoded), or a malformed record limited to its line
+    (so that an unbalanced brace cannot swallow the records after it). None: read more."""
+    value_end = _value_end(buf.data, buf.pos, buf.eof)
+    if value_end is not None:
+        record = _decode(position, buf.data[buf.pos : value_end])
+        if record.error is None:
+            return record
+    elif not buf.eof and len(buf.data) - buf.pos < LINE_SCAN_BYTES:
+        return None
+    stop = _line_end_trimmed(buf, end)
+    if stop <= buf.pos:  # nothing left once trailing separators are trimmed (a stray ']')
+        stop = value_end or max(end, buf.pos + 1)
+    return _decode(position, buf.data[buf.pos : stop])
+
+
+def _value_end(data: bytes, pos: int, eof: bool) -> int | None:
+    """End offset of the JSON value starting at ``pos``, or None if it runs past ``data``."""
+    first = data[pos]
+    if first in b"{[":
+        match = _VALUE.match(data, pos)
+        return match.end() if match else _bracket_end(data, pos)
+    if first == 0x22:  # '"'
+        match = _STRING.match(data, pos)
+        return match.end() if match else None
+    match = _SCALAR.match(data, pos)
+    end = match.end() if match else pos
+    if end >= len(data) and not eof:
+        return None
+    return max(end, pos + 1)
+
+
+def _bracket_end(data: bytes, pos: int) -> int | None:
+    """Token-by-token bracket matching: the slow path for deep or incomplete values."""
+    depth = 0
+    for match in _TOKEN.finditer(data, pos):
+        char = data[match.start()]
+        if char == 0x22:
+            if match.end() - match.start() == 1:
+                return None  # unterminated string: more bytes needed
+            continue
+        depth += 1 if char in b"{[" else -1
+        if depth == 0:
+            return match.end()
+    return None

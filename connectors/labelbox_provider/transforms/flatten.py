@@ -1,0 +1,130 @@
+"""Flatten a whole export file into the Parquet tables, streaming, record by record.
+
+Each record is decoded and flattened on its own; a record that cannot be (invalid JSON, an
+unknown annotation kind, a wrong type, missing ids, video frames not fetched) becomes one
+``rejects`` row with the reason, its position and the raw bytes, and the export goes on.
+A record is all or nothing: either all its rows are written or none (then it is a reject).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from labelbox_provider.jsonstream import Decoded, detect_format, iter_decoded
+
+from .common import Lineage, RecordContext, Row, Rows, TransformError
+from .sink import TableSink
+from .v1 import v1_record_rows
+from .v2 import v2_record_rows
+
+RowFunction = Callable[[dict[str, Any], RecordContext], Rows]
+
+
+def source_format_of(file_format: str) -> str:
+    """The export generation of a file layout: NDJSON is v2, JSON arrays/objects are v1."""
+    return "v2" if file_format == "ndjson" else "v1"
+
+
+def flatten_file(
+    src: Path,
+    out_dir: Path,
+    lineage: Lineage,
+    *,
+    fmt: str = "auto",
+    frames_dir: Path | None = None,
+) -> dict[str, int]:
+    """Flatten the export at ``src`` into ``out_dir/<table>/part-00000.parquet``.
+
+    Every table gets a file, empty (with its schema) if it has no rows. Returns the row count
+    per table. ``fmt`` is ``"auto"``, ``"v1_array"``, ``"v1_object"`` or ``"ndjson"``;
+    ``frames_dir`` holds v1 video frames files named ``<label id>.ndjson``.
+    """
+    ctx = RecordContext(project_id=lineage.project_id, frames_dir=frames_dir)
+    with src.open("rb") as fp:
+        file_format = detect_format(fp) if fmt == "auto" else fmt
+        source_format = lineage.source_format or source_format_of(file_format)
+        to_rows: RowFunction = v2_record_rows if source_format == "v2" else v1_record_rows
+        sink = TableSink(out_dir, lineage, source_format, _reject_maker(ctx))
+        try:
+            with gc_paused():
+                for record in iter_decoded(fp, file_format):
+                    _flatten_one(sink, record, to_rows, ctx)
+                return sink.close()
+        except BaseException:
+            sink.abort()
+            raise
+
+
+def _flatten_one(
+    sink: TableSink, record: Decoded, to_rows: RowFunction, ctx: RecordContext
+) -> None:
+    value = record.value
+    if record.error is not None:
+        sink.reject(reject_row(record, ctx, f"invalid JSON: {record.error}"))
+    elif not isinstance(value, dict):
+        sink.reject(reject_row(record, ctx, "record is not a JSON object"))
+    else:
+        try:
+            rows = to_rows(value, ctx)
+        except TransformError as exc:
+            sink.reject(reject_row(record, ctx, str(exc)))
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            sink.reject(reject_row(record, ctx, f"malformed record ({type(exc).__name__})"))
+        else:
+            sink.add(rows, record.position, record.raw)
+
+
+def _reject_maker(ctx: RecordContext) -> Callable[[int, bytes, str], Row]:
+    def make(position: int, raw: bytes, error: str) -> Row:
+        try:
+            value = msgspec.json.decode(raw)
+        except msgspec.DecodeError:
+            value = None
+        return reject_row(Decoded(position, raw, value, None), ctx, error)
+
+    return make
+
+
+def reject_row(record: Decoded, ctx: RecordContext, error: str) -> Row:
+    """A rejects row: the reason, the position, any ids found and the raw record."""
+    label_id, data_row_id = _ids(record.value)
+    return {
+        "project_id": ctx.project_id,
+        "position": record.position,
+        "label_id": label_id,
+        "data_row_id": data_row_id,
+        "error": error,
+        "raw": record.raw.decode("utf-8", errors="replace"),
+    }
+
+
+def _ids(value: Any) -> tuple[str | None, str | None]:
+    if not isinstance(value, dict):
+        return None, None
+    label_id = value.get("ID")
+    data_row_id = value.get("DataRow ID")
+    data_row = value.get("data_row")
+    if isinstance(data_row, dict):
+        data_row_id = data_row.get("id")
+    return (
+        label_id if isinstance(label_id, str) else None,
+        data_row_id if isinstance(data_row_id, str) else None,
+    )
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector (decoded records hold no cycles; ~3x faster)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

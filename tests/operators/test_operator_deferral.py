@@ -1,0 +1,87 @@
+"""The operator's deferral protocol, driven by hand: execute -> TaskDeferred -> trigger ->
+execute_complete (-> TaskDeferred again for the next window) -> summary and Asset events."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import TaskDeferred
+from airflow.sdk.execution_time.context import OutletEventAccessors
+from labelbox_provider.assets import mirror_alias
+from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
+from labelbox_provider.state.ledger import Ledger
+
+pytestmark = pytest.mark.integration
+
+
+def _context(emu: Any) -> dict[str, Any]:
+    return {"data_interval_end": emu.world.now(), "outlet_events": OutletEventAccessors()}
+
+
+def _step(call: Any, *args: Any) -> tuple[Any, TaskDeferred | None]:
+    """Run ``call``: its result, or the deferral it raised."""
+    try:
+        return call(*args), None
+    except TaskDeferred as deferral:
+        return None, deferral
+
+
+def _fire(trigger: Any) -> dict[str, Any]:
+    async def first() -> dict[str, Any]:
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("the trigger yielded nothing")
+
+    return asyncio.run(first())
+
+
+@pytest.mark.parametrize("fmt", ["v2", "v1"])
+def test_deferrable_run_commits_every_window_and_emits_events(emu, tmp_path: Path, fmt):
+    project = emu.projects[0]["id"]
+    op = LabelboxIncrementalExportOperator(
+        task_id="mirror",
+        project_id=project,
+        destination=str(tmp_path),
+        export_format=fmt,
+        initial_start=emu.world.now() - timedelta(days=31),
+        max_window_span=timedelta(days=12),  # three windows
+        poll_interval=0.01,
+        deferrable=True,
+    )
+    context = _context(emu)
+    deferrals = 0
+    result, deferral = _step(op.execute, context)
+    while deferral is not None:
+        deferrals += 1
+        assert deferral.method_name == "execute_complete"
+        event = _fire(deferral.trigger)
+        assert event["status"] == "success"
+        result, deferral = _step(op.execute_complete, context, event)
+    assert deferrals == 3 == len(result["batches"])
+    assert result["watermark"] == Ledger(str(tmp_path), project).watermark().isoformat(
+        timespec="microseconds"
+    ).replace("+00:00", "Z")
+    assert emu.api_key not in str(result) and "Signature" not in str(result)
+    alias_events = context["outlet_events"][mirror_alias()].asset_alias_events
+    assert [e.extra["batch_id"] for e in alias_events] == result["batches"]
+
+
+def test_error_event_raises_with_the_server_message(emu, tmp_path: Path):
+    op = LabelboxIncrementalExportOperator(
+        task_id="mirror",
+        project_id=emu.projects[0]["id"],
+        destination=str(tmp_path),
+        initial_start=emu.world.now() - timedelta(days=2),
+        deferrable=True,
+    )
+    context = _context(emu)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    event = {**_fire(deferred.value.trigger), "status": "error", "message": "boom: quota"}
+    with pytest.raises(Exception, match="boom: quota"):
+        op.execute_complete(context, event)
+    assert op.pipeline.ledger.pending_exports() == []  # a retry starts a fresh export

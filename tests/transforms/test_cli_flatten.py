@@ -1,0 +1,57 @@
+"""``labelbox-export flatten PATH --out DIR``: format detection, output files, JSON counts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from labelbox_provider.cli.main import main
+from labelbox_provider.transforms import TABLES
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(("v1_image_bbox_project_export_2020.json", 117, 798), id="v1-array"),
+        pytest.param(("v1_text_export.json", 1, 4), id="v1-single-object"),
+        pytest.param(("v2_image_masks_full_details.ndjson", 53, 200), id="v2-ndjson"),
+    ],
+)
+def test_flatten_prints_counts(
+    case: tuple[str, int, int],
+    real_fixtures: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    name, labels, objects = case
+    assert main(["flatten", str(real_fixtures / name), "--out", str(tmp_path)]) == 0
+    counts = json.loads(capsys.readouterr().out)
+    assert list(counts) == list(TABLES)
+    assert (counts["labels"], counts["objects"]) == (labels, objects)
+    for table in TABLES:
+        assert pq.read_metadata(tmp_path / table / "part-00000.parquet").num_rows == counts[table]
+
+
+def test_not_an_export_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "page.html"
+    bad.write_text("<html></html>")
+    assert main(["flatten", str(bad), "--out", str(tmp_path / "out")]) == 2
+    assert "labelbox-export flatten" in capsys.readouterr().err
+
+
+def test_console_script_entry_point(real_fixtures: Path, tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "labelbox-export"
+    result = subprocess.run(
+        [str(script), "flatten", str(real_fixtures / "v1_pdf_export.json"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1])["objects"] == 7

@@ -1,0 +1,76 @@
+"""Snapshots pin the flattened output of every real export file, table by table.
+
+Each snapshot holds, per table, the row count, a SHA-256 of all rows (canonical JSON, every
+column) and the first rows in full, so a change shows what moved. To accept a deliberate
+change: ``LBX_UPDATE_SNAPSHOTS=1 pytest tests/transforms/test_snapshots.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+from labelbox_provider.transforms import TABLES, Lineage, flatten_file
+
+pytestmark = pytest.mark.unit
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+HEAD_ROWS = 3
+FIXTURES = [
+    "v1_highly_nested_image.json",
+    "v1_image_bbox_project_export_2020.json",
+    "v1_image_export.json",
+    "v1_pdf_export.json",
+    "v1_text_export.json",
+    "v1_video_export_frames_inlined.json",
+    "v2_image_bbox_minimal.ndjson",
+    "v2_image_masks_full_details.ndjson",
+]
+LINEAGE = Lineage(
+    project_id="",  # taken from each record, as the CLI does
+    batch_id="snapshot",
+    extracted_at=datetime(2024, 1, 1, tzinfo=UTC),
+    window_start=None,
+    window_end=None,
+)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def render(out: Path) -> dict[str, Any]:
+    """The snapshot of one flattened output folder."""
+    snapshot: dict[str, Any] = {}
+    for table in TABLES:
+        rows = pq.read_table(out / table / "part-00000.parquet").to_pylist()
+        rows = [{k: _plain(v) for k, v in row.items()} for row in rows]
+        canonical = json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()
+        snapshot[table] = {
+            "rows": len(rows),
+            "sha256": hashlib.sha256(canonical).hexdigest(),
+            "head": rows[:HEAD_ROWS],
+        }
+    return snapshot
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_snapshot(name: str, real_fixtures: Path, tmp_path: Path) -> None:
+    flatten_file(real_fixtures / name, tmp_path, LINEAGE)
+    actual = render(tmp_path)
+    path = SNAPSHOTS / f"{name}.json"
+    if os.environ.get("LBX_UPDATE_SNAPSHOTS") == "1" or not path.exists():
+        path.write_text(json.dumps(actual, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+        if os.environ.get("LBX_UPDATE_SNAPSHOTS") != "1":
+            pytest.fail(f"snapshot {path.name} was missing and has been written: review it")
+    expected = json.loads(path.read_text())
+    for table in TABLES:
+        assert actual[table]["head"] == expected[table]["head"], f"{name}: {table} head rows"
+        assert actual[table]["rows"] == expected[table]["rows"], f"{name}: {table} row count"
+        assert actual[table]["sha256"] == expected[table]["sha256"], f"{name}: {table} content"
