@@ -49,6 +49,9 @@ def build_dag(
             "batches": Param([], type="array"),  # manual runs: manifest URLs to load
         },
         tags=["labelbox", "warehouse"],
+        # found through the module-level `dag` below; not auto-registered, so the Postgres
+        # variant can import this builder without registering this DAG a second time
+        auto_register=False,
     ) as dag:
 
         @task

@@ -34,7 +34,7 @@ def test_backfill_runs_fill_the_gap_and_keep_the_watermark(
     assert pipe.gaps(now)[0] == hole and Ledger(root, project).watermark() == hole.start
 
     dag = labelbox_backfill.build_dag(
-        project_id=project, destination=root, initial_start=start, poll_interval=0.01
+        project_ids=[project], destination=root, initial_start=start, poll_interval=0.01
     )
     for day in (3, 4, 3):  # the data intervals [day-1, day); day 3 twice: a retry/re-run
         run = dag.test(logical_date=start + timedelta(days=day))

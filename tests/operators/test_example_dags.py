@@ -30,7 +30,7 @@ def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     ("name", "task_ids", "markers"),
     [
         ("labelbox_incremental", {"projects", "mirror"}, "labelbox_incremental"),
-        ("labelbox_backfill", {"backfill_window"}, "labelbox_backfill"),
+        ("labelbox_backfill", {"projects", "backfill_window"}, "labelbox_backfill"),
         ("labelbox_reconcile", {"projects", "reconcile"}, "labelbox_reconcile"),
     ],
 )
@@ -47,4 +47,4 @@ def test_backfill_dag_has_real_data_intervals(monkeypatch):
 
     module = _load("labelbox_backfill", monkeypatch)
     assert isinstance(module.dag.timetable, CronDataIntervalTimetable)
-    assert module.dag.task_dict["backfill_window"].mode == "backfill"
+    assert module.dag.task_dict["backfill_window"].partial_kwargs["mode"] == "backfill"

@@ -99,9 +99,20 @@ class Warehouse(ABC):
     def ensure_table(self, s: Session, table: str, schema: pa.Schema) -> None:
         """Create ``table`` from an Arrow schema when it does not exist (plus its indexes)."""
 
-    @abstractmethod
     def columns(self, s: Session) -> dict[str, dict[str, str]]:
-        """``{table: {column: type}}`` of every table in the warehouse schema."""
+        """``{table: {column: type}}`` of every table in the warehouse schema.
+
+        Both targets answer the standard ``information_schema`` with ``?`` placeholders.
+        """
+        rows = s.fetchall(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
+            (self.schema,),
+        )
+        found: dict[str, dict[str, str]] = {}
+        for table, name, dtype in rows:
+            found.setdefault(str(table), {})[str(name)] = str(dtype)
+        return found
 
     @abstractmethod
     def stage(

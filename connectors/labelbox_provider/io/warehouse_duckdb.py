@@ -77,18 +77,6 @@ class DuckDBWarehouse(Warehouse):
         finally:
             con.close()
 
-    def columns(self, s: Session) -> dict[str, dict[str, str]]:
-        """Columns and types of every table in the schema."""
-        rows = s.fetchall(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
-            (self.schema,),
-        )
-        found: dict[str, dict[str, str]] = {}
-        for table, name, dtype in rows:
-            found.setdefault(str(table), {})[str(name)] = str(dtype)
-        return found
-
     def ensure_table(self, s: Session, table: str, schema: pa.Schema) -> None:
         """Create ``table`` with DuckDB's mapping of the Arrow schema when it is missing."""
         if table in self.columns(s):

@@ -110,18 +110,6 @@ class PostgresWarehouse(Warehouse):
         finally:
             conn.close()
 
-    def columns(self, s: Session) -> dict[str, dict[str, str]]:
-        """Columns and types of every table in the schema."""
-        rows = s.fetchall(
-            "SELECT table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = ? ORDER BY table_name, ordinal_position",
-            (self.schema,),
-        )
-        found: dict[str, dict[str, str]] = {}
-        for table, name, dtype in rows:
-            found.setdefault(str(table), {})[str(name)] = str(dtype)
-        return found
-
     def ensure_table(self, s: Session, table: str, schema: pa.Schema) -> None:
         """Create ``table`` (types from :func:`pg_type`) and its indexes when missing."""
         cols = ", ".join(f"{quote(f.name)} {pg_type(f.type)}" for f in schema)

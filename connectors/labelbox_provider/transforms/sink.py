@@ -14,7 +14,6 @@ is retried: a record is written whole or not at all.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -78,10 +77,6 @@ class TableSink:
         self._pending: dict[str, int] = dict.fromkeys(TABLES, 0)  # rows awaiting write
         self._pending_bytes: dict[str, int] = dict.fromkeys(TABLES, 0)
         self._writers: dict[str, pq.ParquetWriter] = {}
-        # Parquet encoding and compression run in C++ without the GIL: one background thread
-        # writes a row group while the next rows are built; at most one write is in flight.
-        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lbx-parquet")
-        self._in_flight: Future[None] | None = None
         self.counts: dict[str, int] = dict.fromkeys(TABLES, 0)
         self._reject_bytes = 0
 
@@ -115,17 +110,13 @@ class TableSink:
             self._convert("rejects", self._rows["rejects"])
         for table in TABLES:
             self._write(table)
-        self._wait()
-        for table in TABLES:
             if table not in self._writers:
                 self._writer(table)
             self._writers.pop(table).close()
-        self._io.shutdown()
         return dict(self.counts)
 
     def abort(self) -> None:
         """Close open files after a failure (the caller discards the output folder)."""
-        self._io.shutdown(wait=True)
         for writer in self._writers.values():
             try:
                 writer.close()
@@ -198,19 +189,12 @@ class TableSink:
         batches = self._batches[table]
         if not batches:
             return
-        writer = self._writer(table)
-        data = pa.Table.from_batches(batches, schema=SCHEMAS[table])
-        self._wait()
-        self._in_flight = self._io.submit(writer.write_table, data, row_group_size=ROW_GROUP_ROWS)
+        self._writer(table).write_table(
+            pa.Table.from_batches(batches, schema=SCHEMAS[table]), row_group_size=ROW_GROUP_ROWS
+        )
         self._batches[table] = []
         self._pending[table] = 0
         self._pending_bytes[table] = 0
-
-    def _wait(self) -> None:
-        """Wait for the write in flight, re-raising its error here."""
-        if self._in_flight is not None:
-            future, self._in_flight = self._in_flight, None
-            future.result()
 
     def _writer(self, table: str) -> pq.ParquetWriter:
         writer = self._writers.get(table)
