@@ -25,7 +25,7 @@ import msgspec
 Format = Literal["v1_array", "v1_object", "ndjson"]
 FORMATS: tuple[str, ...] = ("v1_array", "v1_object", "ndjson")
 
-CHUNK_BYTES = 1 << 22  # bytes read per refill of the array splitter's buffer
+CHUNK_BYTES = 1 << 20  # bytes read per refill of the array splitter's buffer
 PEEK_BYTES = 1 << 16  # bytes looked at by detect_format
 FAST_DEPTH = 24  # bracket nesting matched by the one-shot regex; deeper values use the slow path
 LINE_SCAN_BYTES = 1 << 26  # in a line-per-record file, how far a record may span lines

@@ -79,8 +79,13 @@ def v1_classification_rows(items: Any, parent: Parent) -> list[Row]:
     q2 text None sky 1
     """
     out: list[Row] = []
-    _v1_questions(as_list(items, "classifications"), parent, parent.prefix(), out)
+    add_v1_classification_rows(out, items, parent)
     return out
+
+
+def add_v1_classification_rows(out: list[Row], items: Any, parent: Parent) -> None:
+    """:func:`v1_classification_rows`, appended to ``out`` (no intermediate list)."""
+    _v1_questions(as_list(items, "classifications"), parent, parent.prefix(), out)
 
 
 def _v1_questions(items: list[Any], parent: Parent, prefix: Row, out: list[Row]) -> None:
@@ -88,7 +93,7 @@ def _v1_questions(items: list[Any], parent: Parent, prefix: Row, out: list[Row])
         if type(item) is list:
             _v1_questions(item, parent, prefix, out)
             continue
-        get = as_dict(item, "classification").get
+        get = item.get if type(item) is dict else as_dict(item, "classification").get
         row = {
             **prefix,
             "feature_id": get("featureId"),
@@ -97,7 +102,7 @@ def _v1_questions(items: list[Any], parent: Parent, prefix: Row, out: list[Row])
             "value": get("value"),
             "message_id": get("messageId"),
             "scope": get("scope"),
-            "extra_json": extra_json(item, _V1_QUESTION),
+            "extra_json": None if _V1_QUESTION.issuperset(item) else extra_json(item, _V1_QUESTION),
         }
         kind, answers = _v1_answers(item)
         row["kind"] = kind
@@ -126,9 +131,9 @@ def _v1_answers(question: dict[str, Any]) -> tuple[str, list[Any]]:
 
 
 def _v1_answer(question: Row, position: int, answer: Any, parent: Parent, out: list[Row]) -> None:
-    get = as_dict(answer, "classification answer").get
+    get = answer.get if type(answer) is dict else as_dict(answer, "classification answer").get
     answer_id = get("featureId")
-    extra = extra_json(answer, _V1_ANSWER)
+    extra = None if _V1_ANSWER.issuperset(answer) else extra_json(answer, _V1_ANSWER)
     out.append(
         {
             **question,

@@ -65,7 +65,7 @@ def v1_object_row(obj: Any, base: Row) -> Row:
     >>> row["kind"], row["bbox_top"], row["bbox_width"]
     ('bbox', 1, 4)
     """
-    get = as_dict(obj, "object").get
+    get = obj.get if type(obj) is dict else as_dict(obj, "object").get
     row = {
         **base,
         "feature_id": get("featureId"),
@@ -75,7 +75,7 @@ def v1_object_row(obj: Any, base: Row) -> Row:
         "color": get("color"),
         "instance_uri": get("instanceURI"),
         "keyframe": get("keyframe"),
-        "extra_json": extra_json(obj, _V1_KNOWN),
+        "extra_json": None if _V1_KNOWN.issuperset(obj) else extra_json(obj, _V1_KNOWN),
     }
     if "page" in obj:
         row["page_number"] = _v1_page(obj["page"])

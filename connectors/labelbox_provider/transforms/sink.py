@@ -2,8 +2,13 @@
 
 Rows arrive as dicts, a record at a time. Once a table holds :data:`BATCH_ROWS` rows, every
 table's rows are converted together, in one C++ pass each (``pa.array`` of the table's struct
-type), to Arrow record batches; every :data:`ROW_GROUP_ROWS` rows of a table are written as one
-Parquet row group (zstd). Memory is bounded by those two numbers, whatever the export's size.
+type), to Arrow record batches of the row columns; a table's batches are written as one Parquet
+row group (zstd, lineage columns added) once they hold :data:`ROW_GROUP_ROWS` rows or
+:data:`ROW_GROUP_BYTES` bytes, or when all tables together hold :data:`PENDING_BYTES` (then the
+largest goes). Writes run on a background thread (:mod:`.writer`), one table at a time. Memory
+is bounded by these numbers; the one thing that grows with the export is the Parquet footer
+the writers keep until the files close (~1 KB per column per row group), hence row groups of
+several MB rather than many small ones.
 
 Arrow checks the types during conversion (a string where a number belongs, a list where an
 object belongs...). When a conversion fails, the rows of the records at fault are removed from
@@ -13,6 +18,7 @@ is retried: a record is written whole or not at all.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,10 +28,12 @@ import pyarrow.parquet as pq
 
 from .common import Lineage, Row, Rows
 from .schemas import LINEAGE_COLUMNS, ROW_TYPES, SCHEMAS, TABLES
+from .writer import BackgroundWriter
 
-BATCH_ROWS = 1024  # rows of one table held as Python dicts before all tables are converted
+BATCH_ROWS = 2048  # rows of one table held as Python dicts before all tables are converted
 ROW_GROUP_ROWS = 65536  # rows per Parquet row group (at most)
-PENDING_BYTES = 16 << 20  # Arrow bytes awaiting write, all tables: above, the largest is written
+ROW_GROUP_BYTES = 16 << 20  # Arrow bytes of one table that make a row group (at most)
+PENDING_BYTES = 40 << 20  # Arrow bytes awaiting write, all tables: above, the largest is written
 REJECT_BATCH_BYTES = 16 << 20  # raw bytes of rejected records held before conversion
 PART_NAME = "part-00000.parquet"  # the one file written per table
 _ROW_TABLES = tuple(t for t in TABLES if t != "rejects")
@@ -38,6 +46,19 @@ DICTIONARY_COLUMNS = frozenset(
 # Only timestamps, numbers and low-cardinality columns get min/max statistics: they are what
 # readers prune on, and every statistic stays in the writer's footer (in memory) until the file
 # closes, so statistics on ids, URLs and JSON would grow memory with the export.
+
+
+def _memory_pool() -> pa.MemoryPool:
+    """jemalloc where this pyarrow build has it, else the system allocator: mimalloc (pyarrow's
+    default on Linux) kept ~25 MB more resident here, buffers being allocated on the main
+    thread and freed on the writer thread; the system allocator fragments over long runs."""
+    try:
+        return pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        return pa.system_memory_pool()
+
+
+POOL = _memory_pool()  # every Arrow buffer of the conversion and of the Parquet writers
 
 
 def _with_statistics(schema: pa.Schema) -> list[str]:
@@ -77,6 +98,7 @@ class TableSink:
         self._pending: dict[str, int] = dict.fromkeys(TABLES, 0)  # rows awaiting write
         self._pending_bytes: dict[str, int] = dict.fromkeys(TABLES, 0)
         self._writers: dict[str, pq.ParquetWriter] = {}
+        self._background = BackgroundWriter()
         self.counts: dict[str, int] = dict.fromkeys(TABLES, 0)
         self._reject_bytes = 0
 
@@ -110,17 +132,20 @@ class TableSink:
             self._convert("rejects", self._rows["rejects"])
         for table in TABLES:
             self._write(table)
-            if table not in self._writers:
-                self._writer(table)
+            self._writer(table)  # every table gets a file, empty if it has no rows
+        self._background.finish()
+        for table in TABLES:
             self._writers.pop(table).close()
         return dict(self.counts)
 
     def abort(self) -> None:
         """Close open files after a failure (the caller discards the output folder)."""
+        with contextlib.suppress(Exception):  # already failing: keep the first error
+            self._background.finish()
         for writer in self._writers.values():
             try:
                 writer.close()
-            except (OSError, pa.ArrowException):  # already failing: keep the first error
+            except (OSError, pa.ArrowException):
                 continue
         self._writers.clear()
 
@@ -168,33 +193,38 @@ class TableSink:
         self._pending[table] += batch.num_rows
         self._pending_bytes[table] += batch.nbytes
         self.counts[table] += batch.num_rows
-        if self._pending[table] >= ROW_GROUP_ROWS:
+        if self._pending[table] >= ROW_GROUP_ROWS or self._pending_bytes[table] >= ROW_GROUP_BYTES:
             self._write(table)
         elif sum(self._pending_bytes.values()) > PENDING_BYTES:
             self._write(max(self._pending_bytes, key=self._pending_bytes.__getitem__))
 
     def _to_batch(self, table: str, rows: list[Row]) -> pa.RecordBatch:
-        struct = pa.array(rows, type=ROW_TYPES[table])
-        n = len(rows)
-        columns = []
-        for field in SCHEMAS[table]:
-            if field.name in LINEAGE_COLUMNS:
-                value = self._lineage[field.name]
-                columns.append(pa.repeat(pa.scalar(value, field.type), n))
-            else:
-                columns.append(struct.field(field.name))
-        return pa.RecordBatch.from_arrays(columns, schema=SCHEMAS[table])
+        """The rows as one batch of the row columns (lineage columns are added on write)."""
+        return pa.RecordBatch.from_struct_array(
+            pa.array(rows, type=ROW_TYPES[table], memory_pool=POOL)
+        )
 
     def _write(self, table: str) -> None:
         batches = self._batches[table]
         if not batches:
             return
-        self._writer(table).write_table(
-            pa.Table.from_batches(batches, schema=SCHEMAS[table]), row_group_size=ROW_GROUP_ROWS
-        )
+        table_data = self._with_lineage(table, batches)
+        self._background.submit(self._writer(table), table_data, ROW_GROUP_ROWS)
         self._batches[table] = []
         self._pending[table] = 0
         self._pending_bytes[table] = 0
+
+    def _with_lineage(self, table: str, batches: list[pa.RecordBatch]) -> pa.Table:
+        """The row columns of ``batches`` and the lineage columns, constant for the file."""
+        rows = pa.Table.from_batches(batches)
+        n = rows.num_rows
+        columns = [
+            pa.repeat(pa.scalar(self._lineage[f.name], f.type), n, memory_pool=POOL)
+            if f.name in LINEAGE_COLUMNS
+            else rows.column(f.name)
+            for f in SCHEMAS[table]
+        ]
+        return pa.Table.from_arrays(columns, schema=SCHEMAS[table])
 
     def _writer(self, table: str) -> pq.ParquetWriter:
         writer = self._writers.get(table)
@@ -208,6 +238,7 @@ class TableSink:
                 compression="zstd",
                 use_dictionary=[n for n in schema.names if n in DICTIONARY_COLUMNS],
                 write_statistics=_with_statistics(schema),
+                memory_pool=POOL,
             )
             self._writers[table] = writer
         return writer

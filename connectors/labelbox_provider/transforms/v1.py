@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 
-from .classifications import Parent, v1_classification_rows
+from .classifications import Parent, add_v1_classification_rows
 from .common import (
     RecordContext,
     Row,
@@ -40,6 +40,7 @@ _KNOWN = frozenset(
     | {"View Label", "Has Open Issues", "Skipped", "DataRow Workflow Info", "media_type"}
 )
 _LABEL_KNOWN = frozenset({"objects", "classifications", "relationships", "frames"})
+_INFO_KNOWN = frozenset({"taskName", "Workflow History"})
 _REVIEW_KNOWN = frozenset({"id", "score", "createdAt", "createdBy", "labelId"})
 _RELATION_KNOWN = frozenset(
     {"featureId", "schemaId", "title", "value", "data", "relationshipType", "format"}
@@ -99,17 +100,17 @@ def _project_from_url(url: Any) -> str:
 
 
 def _annotations(rows: Rows, label: dict[str, Any], base: Row, frame: int | None) -> None:
-    objects = rows["objects"]
+    objects, classifications = rows["objects"], rows["classifications"]
     for obj in as_list(label.get("objects"), "objects"):
         row = v1_object_row(obj, base)
         row["frame_number"] = frame
         objects.append(row)
         nested = obj.get("classifications")
         if nested:
-            parent = Parent(base, object_id=row["feature_id"], frame=frame)
-            rows["classifications"].extend(v1_classification_rows(nested, parent))
-    parent = Parent(base, frame=frame)
-    rows["classifications"].extend(v1_classification_rows(label.get("classifications"), parent))
+            parent = Parent(base, row["feature_id"], None, None, 0, frame)
+            add_v1_classification_rows(classifications, nested, parent)
+    parent = Parent(base, None, None, None, 0, frame)
+    add_v1_classification_rows(classifications, label.get("classifications"), parent)
 
 
 def _frames(rows: Rows, frames: Any, base: Row) -> None:
@@ -187,11 +188,12 @@ def _label_row(
 ) -> Row:
     skipped = record.get("Skipped")
     info = as_dict(record.get("DataRow Workflow Info"), "DataRow Workflow Info")
-    extras = {k: v for k, v in record.items() if k not in _KNOWN}
-    label_extra = {k: v for k, v in label.items() if k not in _LABEL_KNOWN}
-    if label_extra:
-        extras["Label"] = label_extra
-    if set(info) - {"taskName", "Workflow History"}:
+    extras = (
+        {} if _KNOWN.issuperset(record) else {k: v for k, v in record.items() if k not in _KNOWN}
+    )
+    if not _LABEL_KNOWN.issuperset(label):
+        extras["Label"] = {k: v for k, v in label.items() if k not in _LABEL_KNOWN}
+    if not _INFO_KNOWN.issuperset(info):
         extras["DataRow Workflow Info"] = {
             k: v for k, v in info.items() if k not in ("taskName", "Workflow History")
         }
