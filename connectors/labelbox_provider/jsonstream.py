@@ -17,7 +17,7 @@ yielded so the caller can reject it with its position.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, Literal, NamedTuple
 
 import msgspec
@@ -124,9 +124,13 @@ class Decoded(NamedTuple):
     error: str | None  # the decoder's message when the bytes are not valid JSON
 
 
-def iter_decoded(fp: BinaryIO, fmt: str = "auto") -> Iterator[Decoded]:
+def iter_decoded(
+    fp: BinaryIO, fmt: str = "auto", decode: Callable[[bytes], Any] | None = None
+) -> Iterator[Decoded]:
     """Like :func:`iter_raw_records`, with each record decoded by msgspec as it is split.
 
+    ``decode`` replaces the plain JSON decoder (say, a typed msgspec decoder that falls back
+    to plain values); it must raise :class:`msgspec.DecodeError` for bytes that are not JSON.
     Line-structured files (NDJSON, and v1 arrays written one record per line as the export
     server does) are split on newlines and each line is decoded once; any other layout falls
     back to bracket matching.
@@ -137,21 +141,22 @@ def iter_decoded(fp: BinaryIO, fmt: str = "auto") -> Iterator[Decoded]:
     """
     if fmt == "auto":
         fmt = detect_format(fp)
+    decode = decode or _DECODER.decode
     if fmt == "ndjson":
-        return _iter_lines(fp)
+        return _iter_lines(fp, decode)
     if fmt in ("v1_array", "v1_object"):
-        return _iter_values(fp, in_array=fmt == "v1_array")
+        return _iter_values(fp, decode, in_array=fmt == "v1_array")
     raise ExportFormatError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
 
 
-def _decode(position: int, raw: bytes) -> Decoded:
+def _decode(position: int, raw: bytes, decode: Callable[[bytes], Any]) -> Decoded:
     try:
-        return Decoded(position, raw, _DECODER.decode(raw), None)
+        return Decoded(position, raw, decode(raw), None)
     except msgspec.DecodeError as exc:
         return Decoded(position, raw, None, str(exc))
 
 
-def _iter_lines(fp: BinaryIO) -> Iterator[Decoded]:
+def _iter_lines(fp: BinaryIO, decode: Callable[[bytes], Any]) -> Iterator[Decoded]:
     position = 0
     first = True
     for line in fp:
@@ -160,7 +165,7 @@ def _iter_lines(fp: BinaryIO) -> Iterator[Decoded]:
             record = record.removeprefix(_BOM).strip()
             first = False
         if record:
-            yield _decode(position, record)
+            yield _decode(position, record, decode)
             position += 1
 
 
@@ -200,15 +205,21 @@ class _Buffer:
         return end
 
 
-def _iter_values(fp: BinaryIO, *, in_array: bool) -> Iterator[Decoded]:
+def _iter_values(
+    fp: BinaryIO, decode: Callable[[bytes], Any], *, in_array: bool
+) -> Iterator[Decoded]:
     buf = _Buffer(fp)
     buf.skip_separators()
     if in_array:
         if buf.data[buf.pos : buf.pos + 1] != b"[":
             raise ExportFormatError("a v1 export array must start with '['")
         buf.pos += 1
-    splitter = _Splitter(buf)
+    splitter = _Splitter(buf, decode)
     while True:
+        if splitter.by_line and splitter.lines_seen:
+            yield from splitter.whole_lines()
+            if not buf.eof:
+                yield from splitter.file_lines()
         buf.skip_separators()
         if buf.pos >= len(buf.data) or (in_array and buf.data[buf.pos] == 0x5D):  # ']'
             return  # end of the array (a missing ']' at end of file loses nothing)
@@ -225,11 +236,63 @@ class _Splitter:
     """Finds the record at the buffer's position: by whole line while the file is laid out
     one record per line (the export server's layout), else by bracket matching."""
 
-    def __init__(self, buf: _Buffer) -> None:
+    def __init__(self, buf: _Buffer, decode: Callable[[bytes], Any]) -> None:
         self.buf = buf
+        self.decode = decode
         self.position = 0  # index of the next record
         self.by_line = True  # until a record spans lines, try whole lines first
         self.lines_seen = 0  # records read as whole lines: evidence of line structure
+
+    def whole_lines(self) -> Iterator[Decoded]:
+        """The records of the complete lines in the buffer, one per line, up to the first
+        line that is not exactly one valid record (left to :meth:`next_record`). The same
+        records, bytes and positions as :meth:`next_record` gives, with less work per line."""
+        buf = self.buf
+        data = buf.data
+        pos = buf.pos
+        while (newline := data.find(b"\n", pos)) != -1:
+            record = self._line(data, pos, newline)
+            if record is _MORE:
+                break
+            pos = buf.pos = newline + 1
+            if record is not None:
+                yield record
+        buf.pos = pos
+
+    def file_lines(self) -> Iterator[Decoded]:
+        """Like :meth:`whole_lines`, reading the file a line at a time (no buffer copies)
+        once the buffer holds only the start of a line; a line that is not exactly one
+        valid record becomes the buffer again, for :meth:`next_record`."""
+        buf = self.buf
+        readline = buf.fp.readline
+        line = buf.data[buf.pos :] + readline()
+        while line:
+            newline = len(line) - 1 if line[-1] == 0x0A else len(line)
+            record = self._line(line, 0, newline)
+            if record is _MORE:
+                break
+            if record is not None:
+                yield record
+            line = readline()
+        buf.data, buf.pos, buf.eof = line, 0, not line
+
+    def _line(self, data: bytes, pos: int, newline: int) -> Decoded | None:
+        """The record that ``data[pos:newline]`` is, None for a blank line, or _MORE."""
+        start, end = pos, newline
+        while start < end and data[start] in _LEAD:
+            start += 1
+        while end > start and data[end - 1] in _TRAIL:
+            end -= 1
+        if start == end:
+            return None
+        if data[start] != 0x7B or data[end - 1] != 0x7D:  # not '{...}'
+            return _MORE
+        record = _decode(self.position, data[start:end], self.decode)
+        if record.error is not None:
+            return _MORE
+        self.position += 1
+        self.lines_seen += 1
+        return record
 
     def next_record(self) -> Decoded | None:
         """The next record, or None if more bytes must be read first."""
@@ -242,7 +305,7 @@ class _Splitter:
             if end is None and not buf.eof:
                 return None
             end = len(buf.data) if end is None else end  # truncated: the decoder will say so
-            record = _decode(self.position, buf.data[buf.pos : end])
+            record = _decode(self.position, buf.data[buf.pos : end], self.decode)
         self.by_line = self.by_line and _ends_line(buf.data, buf.pos, buf.pos + len(record.raw))
         return record
 
@@ -251,9 +314,9 @@ class _Splitter:
         end = buf.line_end()
         if end == -1 and self.lines_seen:
             return _MORE  # a long line in a line-structured file: read on
-        record = _line_record(buf, end, self.position)
+        record = _line_record(buf, end, self.position, self.decode)
         if record is None and self.lines_seen:
-            record = _bad_line(buf, end, self.position)
+            record = _bad_line(buf, end, self.position, self.decode)
             if record is None:
                 return _MORE
         self.lines_seen += record is not None
@@ -261,6 +324,8 @@ class _Splitter:
 
 
 _MORE = Decoded(-1, b"", None, "more bytes needed")  # sentinel: read more, then retry
+_LEAD = b" \t\r\f\v,"  # before a record on its line (as skip_separators skips)
+_TRAIL = b" \t\r,"  # after it (as _line_end_trimmed trims; ']' is left to the slow path)
 
 
 def _ends_line(data: bytes, start: int, end: int) -> bool:
@@ -275,24 +340,28 @@ def _line_end_trimmed(buf: _Buffer, end: int) -> int:
     return end
 
 
-def _line_record(buf: _Buffer, end: int, position: int) -> Decoded | None:
+def _line_record(
+    buf: _Buffer, end: int, position: int, decode: Callable[[bytes], Any]
+) -> Decoded | None:
     """The record filling the current line up to ``end``, if that line holds exactly one."""
     if end == -1 or buf.data[buf.pos] != 0x7B:  # '{'
         return None
     end = _line_end_trimmed(buf, end)
     if buf.data[end - 1] != 0x7D:  # '}'
         return None
-    record = _decode(position, buf.data[buf.pos : end])
+    record = _decode(position, buf.data[buf.pos : end], decode)
     return None if record.error else record
 
 
-def _bad_line(buf: _Buffer, end: int, position: int) -> Decoded | None:
+def _bad_line(
+    buf: _Buffer, end: int, position: int, decode: Callable[[bytes], Any]
+) -> Decoded | None:
     """In a one-record-per-line file, a line that is not a record: either a valid record
     spanning lines (bracket-matched and decoded), or a malformed record limited to its line
     (so that an unbalanced brace cannot swallow the records after it). None: read more."""
     value_end = _value_end(buf.data, buf.pos, buf.eof)
     if value_end is not None:
-        record = _decode(position, buf.data[buf.pos : value_end])
+        record = _decode(position, buf.data[buf.pos : value_end], decode)
         if record.error is None:
             return record
     elif not buf.eof and len(buf.data) - buf.pos < LINE_SCAN_BYTES:
@@ -300,7 +369,7 @@ def _bad_line(buf: _Buffer, end: int, position: int) -> Decoded | None:
     stop = _line_end_trimmed(buf, end)
     if stop <= buf.pos:  # nothing left once trailing separators are trimmed (a stray ']')
         stop = value_end or max(end, buf.pos + 1)
-    return _decode(position, buf.data[buf.pos : stop])
+    return _decode(position, buf.data[buf.pos : stop], decode)
 
 
 def _value_end(data: bytes, pos: int, eof: bool) -> int | None:

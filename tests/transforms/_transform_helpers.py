@@ -9,6 +9,17 @@ from labelbox_provider.transforms.common import Rows
 from labelbox_provider.transforms.schemas import ROW_TYPES
 
 PROJECT = "proj1"
+# Every file of ../shared/fixtures/real, as they are.
+REAL_FILES = [
+    "v1_highly_nested_image.json",
+    "v1_image_bbox_project_export_2020.json",
+    "v1_image_export.json",
+    "v1_pdf_export.json",
+    "v1_text_export.json",
+    "v1_video_export_frames_inlined.json",
+    "v2_image_bbox_minimal.ndjson",
+    "v2_image_masks_full_details.ndjson",
+]
 
 
 def v1_record(label: Any, **fields: Any) -> dict[str, Any]:

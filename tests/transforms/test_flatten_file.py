@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from labelbox_provider.transforms import SCHEMAS, TABLES, Lineage, flatten_file
 
-from ._transform_helpers import count_answers
+from ._transform_helpers import REAL_FILES, count_answers
 
 pytestmark = pytest.mark.unit
 
@@ -22,16 +22,6 @@ LINEAGE = Lineage(
     window_start=datetime(2024, 4, 30, tzinfo=UTC),
     window_end=datetime(2024, 5, 1, tzinfo=UTC),
 )
-REAL_FILES = [
-    "v1_highly_nested_image.json",
-    "v1_image_bbox_project_export_2020.json",
-    "v1_image_export.json",
-    "v1_pdf_export.json",
-    "v1_text_export.json",
-    "v1_video_export_frames_inlined.json",
-    "v2_image_bbox_minimal.ndjson",
-    "v2_image_masks_full_details.ndjson",
-]
 
 
 def read(out: Path, table: str) -> list[dict[str, Any]]:
@@ -182,7 +172,7 @@ def test_lineage_columns_on_every_row(real_fixtures: Path, tmp_path: Path) -> No
 def test_many_rows_span_several_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from labelbox_provider.transforms import sink
 
-    monkeypatch.setattr(sink, "BATCH_ROWS", 7)
+    monkeypatch.setattr(sink, "BATCH_BYTES", 500)
     monkeypatch.setattr(sink, "ROW_GROUP_ROWS", 20)
     records = [
         {
@@ -203,6 +193,33 @@ def test_many_rows_span_several_row_groups(tmp_path: Path, monkeypatch: pytest.M
     assert meta.num_row_groups > 1
     objects = read(tmp_path / "out", "objects")
     assert [r["feature_id"] for r in objects] == [f"o{i}-{j}" for i in range(50) for j in range(3)]
+
+
+def test_large_tables_roll_over_to_several_part_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from labelbox_provider.transforms import sink
+
+    monkeypatch.setattr(sink, "BATCH_BYTES", 400)
+    monkeypatch.setattr(sink, "ROW_GROUP_ROWS", 4)
+    monkeypatch.setattr(sink, "ROW_GROUPS_PER_FILE", 3)
+    records = [
+        {"ID": f"l{i}", "DataRow ID": f"d{i}", "Label": {"objects": [
+            {"featureId": f"o{i}-{j}", "point": {"x": j, "y": i}} for j in range(2)]}}
+        for i in range(40)
+    ]  # fmt: skip
+    src = tmp_path / "export.json"
+    src.write_text(json.dumps(records))
+    counts = flatten_file(src, tmp_path / "out", LINEAGE)
+    parts = sorted(p.name for p in (tmp_path / "out" / "objects").iterdir())
+    assert len(parts) > 1 and parts[0] == "part-00000.parquet"
+    assert parts == [f"part-{k:05d}.parquet" for k in range(len(parts))]
+    objects = pq.read_table(tmp_path / "out" / "objects").to_pylist()
+    assert counts["objects"] == len(objects) == 80
+    assert [r["feature_id"] for r in objects] == [f"o{i}-{j}" for i in range(40) for j in range(2)]
+    assert sorted(p.name for p in (tmp_path / "out" / "rejects").iterdir()) == [
+        "part-00000.parquet"
+    ]
 
 
 def test_v2_project_inferred_when_not_given(real_fixtures: Path, tmp_path: Path) -> None:
@@ -251,14 +268,18 @@ def test_wrong_value_types_reject_the_whole_record(tmp_path: Path) -> None:
     assert json.loads(rejects[0]["raw"]) == bad_number
 
 
+@pytest.mark.parametrize("fast", [True, False])
 def test_an_unexpected_error_propagates_and_closes_files(
-    real_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    real_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
 ) -> None:
+    from labelbox_provider.transforms import fast_v1
     from labelbox_provider.transforms import flatten as flatten_module
 
-    def boom(record: dict[str, Any], ctx: Any) -> Any:
+    def boom(*args: Any) -> Any:
         raise RuntimeError("disk on fire")
 
+    # The fast path hands a record it cannot do to the row function, which has the last word.
+    monkeypatch.setattr(fast_v1.FastV1, "_rows", boom)
     monkeypatch.setattr(flatten_module, "v1_record_rows", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        flatten_file(real_fixtures / "v1_pdf_export.json", tmp_path, LINEAGE)
+        flatten_file(real_fixtures / "v1_pdf_export.json", tmp_path, LINEAGE, fast=fast)

@@ -18,20 +18,13 @@ import pyarrow.parquet as pq
 import pytest
 from labelbox_provider.transforms import TABLES, Lineage, flatten_file
 
+from ._transform_helpers import REAL_FILES
+
 pytestmark = pytest.mark.unit
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 HEAD_ROWS = 3
-FIXTURES = [
-    "v1_highly_nested_image.json",
-    "v1_image_bbox_project_export_2020.json",
-    "v1_image_export.json",
-    "v1_pdf_export.json",
-    "v1_text_export.json",
-    "v1_video_export_frames_inlined.json",
-    "v2_image_bbox_minimal.ndjson",
-    "v2_image_masks_full_details.ndjson",
-]
+FIXTURES = REAL_FILES
 LINEAGE = Lineage(
     project_id="",  # taken from each record, as the CLI does
     batch_id="snapshot",

@@ -19,11 +19,13 @@ import msgspec
 from labelbox_provider.jsonstream import Decoded, detect_format, iter_decoded
 
 from .common import Lineage, RecordContext, Row, Rows, TransformError
+from .fast_v1 import RECORD_DECODER, FastV1, V1Record
 from .sink import TableSink
 from .v1 import v1_record_rows
 from .v2 import v2_record_rows
 
 RowFunction = Callable[[dict[str, Any], RecordContext], Rows]
+READ_BUFFER_BYTES = 1 << 20  # records are read a line at a time: few, large reads
 
 
 def source_format_of(file_format: str) -> str:
@@ -38,27 +40,78 @@ def flatten_file(
     *,
     fmt: str = "auto",
     frames_dir: Path | None = None,
+    fast: bool = True,
 ) -> dict[str, int]:
     """Flatten the export at ``src`` into ``out_dir/<table>/part-00000.parquet``.
 
     Every table gets a file, empty (with its schema) if it has no rows. Returns the row count
     per table. ``fmt`` is ``"auto"``, ``"v1_array"``, ``"v1_object"`` or ``"ndjson"``;
-    ``frames_dir`` holds v1 video frames files named ``<label id>.ndjson``.
+    ``frames_dir`` holds v1 video frames files named ``<label id>.ndjson``. ``fast=False``
+    turns off the typed fast path of :mod:`.fast_v1` (same output, slower; for comparison).
     """
     ctx = RecordContext(project_id=lineage.project_id, frames_dir=frames_dir)
-    with src.open("rb") as fp:
+    with src.open("rb", buffering=READ_BUFFER_BYTES) as fp:
         file_format = detect_format(fp) if fmt == "auto" else fmt
         source_format = lineage.source_format or source_format_of(file_format)
         to_rows: RowFunction = v2_record_rows if source_format == "v2" else v1_record_rows
         sink = TableSink(out_dir, lineage, source_format, _reject_maker(ctx))
+        decoder = _TypedDecoder() if fast and source_format == "v1" else None
+        fast_v1 = FastV1(sink, ctx) if decoder is not None else None
         try:
             with gc_paused():
-                for record in iter_decoded(fp, file_format):
-                    _flatten_one(sink, record, to_rows, ctx)
+                decode = decoder.decode if decoder is not None else None
+                for record in iter_decoded(fp, file_format, decode):
+                    pending: Decoded | None = record
+                    if fast_v1 is not None and type(record.value) is V1Record:
+                        pending = _try_fast(fast_v1, sink, record)
+                    if pending is not None:
+                        _flatten_one(sink, pending, to_rows, ctx)
                 return sink.close()
         except BaseException:
             sink.abort()
             raise
+
+
+_PLAIN = msgspec.json.Decoder()
+
+
+def _try_fast(fast: FastV1, sink: TableSink, record: Decoded) -> Decoded | None:
+    """Flatten a typed record on the fast path; None if done, else the record decoded plainly
+    for the row function (which decides, as always, on its rows or its rejection)."""
+    try:
+        fast.add(record.value, record.position)
+    except Exception:
+        return record._replace(value=_PLAIN.decode(record.raw))
+    sink.commit(record.position, record.raw)
+    return None
+
+
+class _TypedDecoder:
+    """Decodes v1 records into :class:`.fast_v1.V1Record` where they fit, else into plain
+    values. Gives up on the typed decoder when most records of a file do not fit (a new key
+    in every record, say), so such files cost one decode per record, not two."""
+
+    PROBE = 1000  # records decoded before judging
+    MIN_SHARE = 0.5  # share of records that must fit for the typed decoder to be kept
+
+    def __init__(self) -> None:
+        self.tried = 0
+        self.fitted = 0
+        self.enabled = True
+
+    def decode(self, raw: bytes) -> Any:
+        """The record as a ``V1Record`` if it fits, else as plain JSON values."""
+        if self.enabled:
+            self.tried += 1
+            try:
+                value = RECORD_DECODER.decode(raw)
+            except msgspec.DecodeError:  # does not fit, or not JSON: the plain decoder says
+                if self.tried == self.PROBE and self.fitted < self.PROBE * self.MIN_SHARE:
+                    self.enabled = False
+            else:
+                self.fitted += 1
+                return value
+        return _PLAIN.decode(raw)
 
 
 def _flatten_one(

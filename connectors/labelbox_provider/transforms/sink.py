@@ -1,14 +1,15 @@
 """Columnar accumulation of rows and Parquet output, one file per table, in row groups.
 
-Rows arrive as dicts, a record at a time. Once a table holds :data:`BATCH_ROWS` rows, every
-table's rows are converted together, in one C++ pass each (``pa.array`` of the table's struct
-type), to Arrow record batches of the row columns; a table's batches are written as one Parquet
-row group (zstd, lineage columns added) once they hold :data:`ROW_GROUP_ROWS` rows or
-:data:`ROW_GROUP_BYTES` bytes, or when all tables together hold :data:`PENDING_BYTES` (then the
-largest goes). Writes run on a background thread (:mod:`.writer`), one table at a time. Memory
-is bounded by these numbers; the one thing that grows with the export is the Parquet footer
-the writers keep until the files close (~1 KB per column per row group), hence row groups of
-several MB rather than many small ones.
+Rows arrive a record at a time, as tuples appended to the shapes of :mod:`.buffers` (by the
+typed fast path of :mod:`.fast_v1`) or as dicts (from the row functions). Once
+:data:`BATCH_BYTES` of records are buffered, every table's rows are converted, column by
+column, to one Arrow record batch of the row columns, in production order; a table's batches
+are written as one Parquet row group (zstd, lineage columns added) once they hold
+:data:`ROW_GROUP_ROWS` rows or :data:`ROW_GROUP_BYTES` bytes, or when all tables together hold
+:data:`PENDING_BYTES` (then the largest goes). Writes run on a background thread
+(:mod:`.writer`), one table at a time. Memory is bounded by these numbers; the one thing that
+grows with the export is the Parquet footer the writers keep until the files close (~1 KB per
+column per row group), hence row groups of several MB rather than many small ones.
 
 Arrow checks the types during conversion (a string where a number belongs, a list where an
 object belongs...). When a conversion fails, the rows of the records at fault are removed from
@@ -26,16 +27,19 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .buffers import RecordKeys, TableRows
 from .common import Lineage, Row, Rows
 from .schemas import LINEAGE_COLUMNS, ROW_TYPES, SCHEMAS, TABLES
 from .writer import BackgroundWriter
 
-BATCH_ROWS = 2048  # rows of one table held as Python dicts before all tables are converted
+BATCH_BYTES = 2 << 20  # JSON bytes of the records buffered before all tables are converted
+REJECT_BATCH_ROWS = 4096  # rejects rows held before conversion
 ROW_GROUP_ROWS = 65536  # rows per Parquet row group (at most)
 ROW_GROUP_BYTES = 16 << 20  # Arrow bytes of one table that make a row group (at most)
-PENDING_BYTES = 40 << 20  # Arrow bytes awaiting write, all tables: above, the largest is written
+PENDING_BYTES = 20 << 20  # Arrow bytes awaiting write, all tables: above, the largest is written
 REJECT_BATCH_BYTES = 16 << 20  # raw bytes of rejected records held before conversion
-PART_NAME = "part-00000.parquet"  # the one file written per table
+PART_NAME = "part-{:05d}.parquet"  # a table's files: part-00000.parquet, part-00001...
+ROW_GROUPS_PER_FILE = 64  # a file is closed after this many writes (its footer leaves memory)
 _ROW_TABLES = tuple(t for t in TABLES if t != "rejects")
 # Low-cardinality columns get Parquet dictionary encoding; ids, URLs and numbers are written
 # plain (zstd compresses them as well, and dictionary building costs time and memory).
@@ -91,51 +95,61 @@ class TableSink:
             "window_end": lineage.window_end,
             "source_format": source_format,
         }
-        self._rows: dict[str, list[Row]] = {t: [] for t in TABLES}
-        self._owner: dict[str, list[int]] = {t: [] for t in TABLES}  # record position per row
+        self.keys = RecordKeys()  # keys of the records whose rows are in keyed shapes
+        self.tables: dict[str, TableRows] = {t: TableRows(t, self.keys) for t in _ROW_TABLES}
         self._raw: dict[int, bytes] = {}  # raw bytes of the records with buffered rows
+        self._raw_bytes = 0  # their total size
+        self._rejects: list[Row] = []
         self._batches: dict[str, list[pa.RecordBatch]] = {t: [] for t in TABLES}
         self._pending: dict[str, int] = dict.fromkeys(TABLES, 0)  # rows awaiting write
         self._pending_bytes: dict[str, int] = dict.fromkeys(TABLES, 0)
         self._writers: dict[str, pq.ParquetWriter] = {}
+        self._parts: dict[str, int] = dict.fromkeys(TABLES, 0)  # files opened per table
+        self._writes: dict[str, int] = dict.fromkeys(TABLES, 0)  # writes to the open file
         self._background = BackgroundWriter()
         self.counts: dict[str, int] = dict.fromkeys(TABLES, 0)
         self._reject_bytes = 0
 
     def add(self, rows: Rows, position: int, raw: bytes) -> None:
-        """Take the rows of the record at ``position`` (all tables); ``raw`` makes its
+        """Take the dict rows of the record at ``position`` (all tables); ``raw`` makes its
         rejects row should Arrow refuse one of its values."""
-        self._raw[position] = raw
-        full = False
         for table, new in rows.items():
             if new:
-                buffer = self._rows[table]
-                buffer.extend(new)
-                self._owner[table].extend([position] * len(new))
-                full = full or len(buffer) >= BATCH_ROWS
-        if full:
+                self.tables[table].add_dicts(new, position)
+        self.commit(position, raw)
+
+    def commit(self, position: int, raw: bytes) -> None:
+        """The record at ``position`` has appended all its rows (any shapes)."""
+        self._raw[position] = raw
+        self._raw_bytes += len(raw)
+        if self._raw_bytes >= BATCH_BYTES:
             self._convert_all()
+
+    def discard(self, position: int) -> None:
+        """Remove the rows appended so far for the record at ``position`` (not committed)."""
+        for rows in self.tables.values():
+            rows.pop_record(position)
+        self.keys.pop_record(position)
 
     def reject(self, row: Row) -> None:
         """Take one rejects row (its raw record may be large, so bytes are counted too)."""
-        self._rows["rejects"].append(row)
+        self._rejects.append(row)
         self._reject_bytes += len(row["raw"])
-        if self._reject_bytes >= REJECT_BATCH_BYTES or len(self._rows["rejects"]) >= BATCH_ROWS:
-            self._convert("rejects", self._rows["rejects"])
-            self._rows["rejects"] = []
-            self._reject_bytes = 0
+        if self._reject_bytes >= REJECT_BATCH_BYTES or len(self._rejects) >= REJECT_BATCH_ROWS:
+            self._convert_rejects()
 
     def close(self) -> dict[str, int]:
         """Write what is left, create an empty file for tables without rows, return counts."""
         self._convert_all()
-        if self._rows["rejects"]:
-            self._convert("rejects", self._rows["rejects"])
+        self._convert_rejects()
         for table in TABLES:
             self._write(table)
-            self._writer(table)  # every table gets a file, empty if it has no rows
+            if not self._parts[table]:
+                self._writer(table)  # every table gets a file, empty if it has no rows
         self._background.finish()
-        for table in TABLES:
-            self._writers.pop(table).close()
+        for writer in self._writers.values():
+            writer.close()
+        self._writers.clear()
         return dict(self.counts)
 
     def abort(self) -> None:
@@ -152,41 +166,41 @@ class TableSink:
     def _convert_all(self) -> None:
         """Convert every table's buffered rows; reject the records Arrow refuses, retry."""
         batches: dict[str, pa.RecordBatch] = {}
-        for table in _ROW_TABLES:
-            rows = self._rows[table]
-            if not rows:
-                continue
+        for table, rows in self.tables.items():
             try:
-                batches[table] = self._to_batch(table, rows)
+                batch = rows.to_batch(POOL)
             except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-                if not self._reject_bad_rows(table):
+                if not self._reject_bad_rows(rows):
                     raise
                 return self._convert_all()
+            if batch is not None:
+                batches[table] = batch
         for table, batch in batches.items():
             self._add_batch(table, batch)
-            self._rows[table] = []
-            self._owner[table] = []
+        for rows in self.tables.values():
+            rows.clear()
+        self.keys.clear()
         self._raw.clear()
+        self._raw_bytes = 0
         return None
 
-    def _reject_bad_rows(self, table: str) -> bool:
-        bad: dict[int, str] = {}
-        for row, position in zip(self._rows[table], self._owner[table], strict=True):
-            if position not in bad:
-                column = _bad_column(table, row)
-                if column is not None:
-                    bad[position] = f"wrong type for {table}.{column}"
-        for name in _ROW_TABLES:
-            kept = [(r, p) for r, p in zip(self._rows[name], self._owner[name], strict=True)
-                    if p not in bad]  # fmt: skip
-            self._rows[name] = [r for r, _ in kept]
-            self._owner[name] = [p for _, p in kept]
-        for position, error in sorted(bad.items()):
+    def _reject_bad_rows(self, rows: TableRows) -> bool:
+        bad = rows.bad_positions()
+        for other in self.tables.values():
+            other.drop(set(bad))
+        for position, column in sorted(bad.items()):
+            error = f"wrong type for {rows.table}.{column}"
             self.reject(self._make_reject(position, self._raw.pop(position), error))
         return bool(bad)
 
-    def _convert(self, table: str, rows: list[Row]) -> None:
-        self._add_batch(table, self._to_batch(table, rows))
+    def _convert_rejects(self) -> None:
+        if self._rejects:
+            batch = pa.RecordBatch.from_struct_array(
+                pa.array(self._rejects, type=ROW_TYPES["rejects"], memory_pool=POOL)
+            )
+            self._add_batch("rejects", batch)
+        self._rejects = []
+        self._reject_bytes = 0
 
     def _add_batch(self, table: str, batch: pa.RecordBatch) -> None:
         self._batches[table].append(batch)
@@ -198,12 +212,6 @@ class TableSink:
         elif sum(self._pending_bytes.values()) > PENDING_BYTES:
             self._write(max(self._pending_bytes, key=self._pending_bytes.__getitem__))
 
-    def _to_batch(self, table: str, rows: list[Row]) -> pa.RecordBatch:
-        """The rows as one batch of the row columns (lineage columns are added on write)."""
-        return pa.RecordBatch.from_struct_array(
-            pa.array(rows, type=ROW_TYPES[table], memory_pool=POOL)
-        )
-
     def _write(self, table: str) -> None:
         batches = self._batches[table]
         if not batches:
@@ -213,6 +221,10 @@ class TableSink:
         self._batches[table] = []
         self._pending[table] = 0
         self._pending_bytes[table] = 0
+        self._writes[table] += 1
+        if self._writes[table] >= ROW_GROUPS_PER_FILE:  # the next write opens a new file
+            self._background.close(self._writers.pop(table))
+            self._writes[table] = 0
 
     def _with_lineage(self, table: str, batches: list[pa.RecordBatch]) -> pa.Table:
         """The row columns of ``batches`` and the lineage columns, constant for the file."""
@@ -233,7 +245,7 @@ class TableSink:
             folder.mkdir(parents=True, exist_ok=True)
             schema = SCHEMAS[table]
             writer = pq.ParquetWriter(
-                folder / PART_NAME,
+                folder / PART_NAME.format(self._parts[table]),
                 schema,
                 compression="zstd",
                 use_dictionary=[n for n in schema.names if n in DICTIONARY_COLUMNS],
@@ -241,17 +253,5 @@ class TableSink:
                 memory_pool=POOL,
             )
             self._writers[table] = writer
+            self._parts[table] += 1
         return writer
-
-
-def _bad_column(table: str, row: Row) -> str | None:
-    """The first column of ``row`` whose value Arrow cannot convert to the column's type."""
-    for field in ROW_TYPES[table]:
-        value = row.get(field.name)
-        if value is None:
-            continue
-        try:
-            pa.array([value], type=field.type)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
-            return str(field.name)
-    return None

@@ -9,7 +9,7 @@ import threading
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-_Item = tuple[pq.ParquetWriter, pa.Table, int]
+_Item = tuple[pq.ParquetWriter, pa.Table | None, int]  # no table: close the writer
 
 
 class BackgroundWriter:
@@ -35,6 +35,13 @@ class BackgroundWriter:
             self._thread.start()
         self._queue.put((writer, table, row_group_size))
 
+    def close(self, writer: pq.ParquetWriter) -> None:
+        """Close ``writer`` once the tables queued before are written."""
+        if self._thread is None:
+            writer.close()
+        else:
+            self._queue.put((writer, None, 0))
+
     def finish(self) -> None:
         """Wait until every queued table is written; raise the first write error, if any."""
         if self._thread is not None:
@@ -58,6 +65,9 @@ class BackgroundWriter:
         if self._error is None:
             writer, table, row_group_size = item
             try:
-                writer.write_table(table, row_group_size=row_group_size)
+                if table is None:
+                    writer.close()
+                else:
+                    writer.write_table(table, row_group_size=row_group_size)
             except BaseException as exc:  # re-raised on the main thread
                 self._error = exc
