@@ -266,11 +266,21 @@ class _Splitter:
         buf = self.buf
         readline = buf.fp.readline
         line = buf.data[buf.pos :] + readline()
+        decode, position = self.decode, self.position
+        record: Decoded | None
         while line:
-            newline = len(line) - 1 if line[-1] == 0x0A else len(line)
-            record = self._line(line, 0, newline)
-            if record is _MORE:
-                break
+            raw = line.rstrip(_TRAIL_NL)
+            if raw[:1] == b"{" and raw[-1:] == b"}":  # the usual line: one record, no indent
+                record = _decode(position, raw, decode)
+                if record.error is not None:
+                    break
+                position = self.position = position + 1
+                self.lines_seen += 1
+            else:
+                record = self._line(line, 0, len(line) - (line[-1] == 0x0A))
+                if record is _MORE:
+                    break
+                position = self.position
             if record is not None:
                 yield record
             line = readline()
@@ -326,6 +336,7 @@ class _Splitter:
 _MORE = Decoded(-1, b"", None, "more bytes needed")  # sentinel: read more, then retry
 _LEAD = b" \t\r\f\v,"  # before a record on its line (as skip_separators skips)
 _TRAIL = b" \t\r,"  # after it (as _line_end_trimmed trims; ']' is left to the slow path)
+_TRAIL_NL = _TRAIL + b"\n"
 
 
 def _ends_line(data: bytes, start: int, end: int) -> bool:

@@ -235,3 +235,46 @@ def test_sweep_removes_debris_of_abandoned_attempts_only(mirror: Mirror) -> None
     _assert_no_orphans(mirror)
     assert data_files(mirror.ledger) == {f.path for f in kept.files}
     assert raw_labels(mirror) == {(kept.batch_id, "l1", "a")}
+
+
+def test_a_table_split_in_several_part_files_commits_whole(
+    mirror: Mirror, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from labelbox_provider.io.current import current_tables
+    from labelbox_provider.transforms import Lineage, flatten_file, sink
+
+    monkeypatch.setattr(sink, "BATCH_BYTES", 300)  # tiny row groups, 2 writes per file
+    monkeypatch.setattr(sink, "ROW_GROUP_ROWS", 5)
+    monkeypatch.setattr(sink, "ROW_GROUPS_PER_FILE", 2)
+    records = [
+        {"ID": f"l{i}", "DataRow ID": f"d{i}", "Label": {"objects": [
+            {"featureId": f"o{i}-{j}", "point": {"x": j, "y": i}} for j in range(3)]}}
+        for i in range(30)
+    ]  # fmt: skip
+    src = tmp_path / "export.json"
+    src.write_text(json.dumps(records))
+    bid = batch_id_for("p1", W1, "v1")
+    lineage = Lineage("p1", bid, hours(1.5), W1.start, W1.end)
+    counts = flatten_file(src, tmp_path / "staging", lineage)
+    assert len(list((tmp_path / "staging" / "objects").glob("*.parquet"))) > 1
+    manifest = commit_batch(
+        mirror.ledger,
+        staging_dir=tmp_path / "staging",
+        batch_id=bid,
+        window=W1,
+        source_format="v1",
+        export_id=None,
+        extracted_at=hours(1.5),
+        counts=counts,
+        initial_start=hours(0),
+        mode="incremental",
+    )
+    objects_files = [f for f in manifest.files if f.table == "objects"]
+    assert len(objects_files) > 1
+    check_manifests_intact(mirror.ledger)
+    objects = current_tables(mirror.root, "p1", tables=("objects",))["objects"]
+    assert sorted(objects.column("feature_id").to_pylist()) == sorted(
+        f"o{i}-{j}" for i in range(30) for j in range(3)
+    )

@@ -268,21 +268,23 @@ def test_shapes_merge_in_record_order_and_drop_records_whole() -> None:
 
     keys = RecordKeys()
     rows = TableRows("reviews", keys)
-    fast = rows.shape(["review_id", "score"], keyed=True)
-    keys.add(0, ("p", "l0", "d0"))
-    fast.append((0, "r0", 1.0))
-    rows.add_dicts(
-        [{"project_id": "p", "label_id": "l1", "data_row_id": "d1", "review_id": "r1"}], 1
-    )
-    keys.add(2, ("p", "l2", "d2"))
-    fast.append((2, "r2", "not a number"))
-    fast.append((2, "r2b", 2.0))
-    with pytest.raises(Exception, match=r"float|double|str"):
+    fast = rows.shape(["review_id", "score"], keyed=True)  # tuples start with the key index
+    k0 = keys.add(0, ("p", "l0", "d0"))
+    fast.append((k0, "r0", 1.0))
+    dict_row = {"project_id": "p", "label_id": "l1", "data_row_id": "d1", "review_id": "r1"}
+    rows.add_dicts([dict_row], 1)
+    k2 = keys.add(2, ("p", "l2", "d2"))
+    fast.append((k2, "r2", "not a number"))
+    fast.append((k2, "r2b", 2.0))
+    with pytest.raises(pa.ArrowException):
         rows.to_batch(pa.default_memory_pool())
     assert rows.bad_positions() == {2: "score"}
     rows.drop({2})
-    keys.add(3, ("p", "l3", "d3"))
-    fast.append((3, "r3", -1))
+    k3 = keys.add(3, ("p", "l3", "d3"))
+    fast.append((k3, "r3", -1))
+    fast.append((keys.add(4, ("p", "l4", "d4")), "r4", 4))
+    rows.pop_record(4)  # a record given up half way
+    keys.pop_record(4)
     batch = rows.to_batch(pa.default_memory_pool())
     assert batch is not None
     got = [(r["label_id"], r["review_id"], r["score"]) for r in batch.to_pylist()]

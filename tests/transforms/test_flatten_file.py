@@ -279,7 +279,7 @@ def test_an_unexpected_error_propagates_and_closes_files(
         raise RuntimeError("disk on fire")
 
     # The fast path hands a record it cannot do to the row function, which has the last word.
-    monkeypatch.setattr(fast_v1.FastV1, "_rows", boom)
+    monkeypatch.setattr(fast_v1.FastV1, "_label", boom)
     monkeypatch.setattr(flatten_module, "v1_record_rows", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
         flatten_file(real_fixtures / "v1_pdf_export.json", tmp_path, LINEAGE, fast=fast)

@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from .buffers import vertices
+from .buffers import VertexColumn
 from .common import RecordContext, TransformError, flag, integer, open_ring, text, to_json, ts
 from .sink import TableSink
 from .v1 import _project_from_url, _relationship, _workflow
@@ -201,6 +201,7 @@ _DATA_ROW = (
 )  # fmt: skip
 _REVIEW = ("review_id", "score", "created_at", "created_by", "review_label_id")
 _Parent = tuple[int, str | None, str | None, str | None, int]
+_Keys = tuple[str, str, str]
 
 
 class _Shapes:
@@ -210,7 +211,9 @@ class _Shapes:
 
     def __init__(self, sink: TableSink) -> None:
         tables = sink.tables
-        self.object = tables["objects"].shape(_OBJECT, {"points": vertices}, keyed=True).append
+        self.vertices = VertexColumn()
+        points = {"points": self.vertices}
+        self.object = tables["objects"].shape(_OBJECT, points, keyed=True).append
         self.question = tables["classifications"].shape(_QUESTION, keyed=True).append
         self.label = tables["labels"].shape(_LABEL, keyed=True).append
         self.review = tables["reviews"].shape(_REVIEW, keyed=True).append
@@ -228,49 +231,59 @@ class FastV1:
         self.ctx = ctx
         self._shapes = _Shapes(sink)
 
-    def add(self, record: V1Record, position: int) -> None:
+    def add(self, record: V1Record, pos: int) -> None:
         """Append every row of ``record`` (the caller commits). On any error nothing stays
         appended and the error propagates: the caller then gives the record to the row
         function."""
         try:
-            self._rows(record, position)
+            label_id, data_row_id = record.id, record.data_row_id
+            if not label_id or not data_row_id:
+                raise TransformError("record has no 'ID' or no 'DataRow ID'")
+            project_id = self.ctx.project_id or _project_from_url(record.view_label)
+            keys = (project_id, label_id, data_row_id)
+            shapes = self._shapes
+            k = shapes.keys(pos, keys)  # starts the rows of keyed shapes
+            label = record.label
+            if label is not None:
+                if label.objects:
+                    self._objects(label.objects, k)
+                if label.classifications:
+                    self._questions(label.classifications, (k, None, None, None, 0))
+                if label.relationships:
+                    base = dict(zip(_KEYS, keys, strict=True))
+                    rows = [_relationship(r, base) for r in label.relationships]
+                    shapes.relationships.add_dicts(rows, pos)
+            add_review = shapes.review
+            for r in record.reviews or ():
+                created_at = ts(r.created_at, "review.createdAt")
+                add_review((k, r.id, r.score, created_at, r.created_by, r.label_id))
+            task_name = self._workflow(record.workflow, project_id, data_row_id, pos)
+            self._label(record, task_name, k)
+            self._data_row(record, keys, task_name, pos)
         except BaseException:
-            self.sink.discard(position)
+            self.sink.discard(pos)
             raise
 
-    def _rows(self, record: V1Record, pos: int) -> None:
-        label_id, data_row_id = record.id, record.data_row_id
-        if not label_id or not data_row_id:
-            raise TransformError("record has no 'ID' or no 'DataRow ID'")
-        project_id = self.ctx.project_id or _project_from_url(record.view_label)
-        keys = (project_id, label_id, data_row_id)
-        shapes = self._shapes
-        shapes.keys(pos, keys)
-        label = record.label
-        if label is not None:
-            if label.objects:
-                self._objects(label.objects, pos)
-            if label.classifications:
-                self._questions(label.classifications, (pos, None, None, None, 0))
-            if label.relationships:
-                base = dict(zip(_KEYS, keys, strict=True))
-                rows = [_relationship(r, base) for r in label.relationships]
-                shapes.relationships.add_dicts(rows, pos)
-        add_review = shapes.review
-        for r in record.reviews or ():
-            created_at = ts(r.created_at, "review.createdAt")
-            add_review((pos, r.id, r.score, created_at, r.created_by, r.label_id))
-        task_name = self._workflow(record.workflow, project_id, data_row_id, pos)
-        self._label(record, task_name, pos)
-        attributes = record.media_attributes or {}
-        shapes.data_row((
-            pos, project_id, data_row_id, record.global_key, record.external_id,
-            record.row_data, record.dataset_name, record.media_type,
-            text(attributes.get("mimeType", attributes.get("mime_type")), "mimeType"),
-            integer(attributes.get("width"), "Media Attributes.width"),
-            integer(attributes.get("height"), "Media Attributes.height"),
-            to_json(record.media_attributes), to_json(record.metadata), record.data_split,
-            record.project_name, task_name,
+    def _data_row(self, record: V1Record, keys: _Keys, task: str | None, pos: int) -> None:
+        attributes = record.media_attributes
+        if attributes is None:
+            mime = width = height = attributes_json = None
+        else:
+            mime = attributes.get("mimeType", attributes.get("mime_type"))
+            if mime is not None and type(mime) is not str:
+                mime = text(mime, "mimeType")
+            width, height = attributes.get("width"), attributes.get("height")
+            if width is not None and type(width) is not int:
+                width = integer(width, "Media Attributes.width")
+            if height is not None and type(height) is not int:
+                height = integer(height, "Media Attributes.height")
+            attributes_json = to_json(attributes)
+        metadata = record.metadata
+        self._shapes.data_row((
+            pos, keys[0], keys[2], record.global_key, record.external_id, record.row_data,
+            record.dataset_name, record.media_type, mime, width, height, attributes_json,
+            "[]" if metadata == [] else to_json(metadata), record.data_split,
+            record.project_name, task,
         ))  # fmt: skip
 
     def _workflow(
@@ -283,60 +296,70 @@ class FastV1:
             self._shapes.workflow.add_dicts(_workflow(info, project_id, data_row_id), pos)
         return workflow.task_name
 
-    def _label(self, record: V1Record, task: str | None, pos: int) -> None:
-        label = record.label
-        if record.skipped is not None:
-            skipped = flag(record.skipped, "Skipped")
-        else:  # 2020 exports: a skipped label is "Label": {}
+    def _label(self, record: V1Record, task: str | None, k: int) -> None:
+        skipped = record.skipped
+        if skipped is None:  # 2020 exports: a skipped label is "Label": {}
+            label = record.label
             skipped = label is not None and (
                 label.objects is UNSET
                 and label.classifications is UNSET
                 and label.relationships is UNSET
             )
+        elif type(skipped) is not bool:
+            skipped = flag(skipped, "Skipped")
+        benchmark = record.is_benchmark
+        if benchmark is not None and type(benchmark) is not bool:
+            benchmark = flag(benchmark, "Is Benchmark")
         self._shapes.label((
-            pos, record.project_name, record.row_data, record.external_id, record.global_key,
+            k, record.project_name, record.row_data, record.external_id, record.global_key,
             record.dataset_name, record.media_type, ts(record.created_at, "Created At"),
             ts(record.updated_at, "Updated At"), record.created_by, record.seconds_to_label,
             record.seconds_to_create, record.seconds_to_review, record.agreement,
-            record.benchmark_agreement, record.benchmark_id,
-            flag(record.is_benchmark, "Is Benchmark"), record.view_label,
+            record.benchmark_agreement, record.benchmark_id, benchmark, record.view_label,
             record.has_open_issues, skipped, task, record.data_split,
         ))  # fmt: skip
 
-    def _objects(self, objects: list[_Object], pos: int) -> None:
+    def _objects(self, objects: list[_Object], k: int) -> None:
         add = self._shapes.object
+        add_vertices = self._shapes.vertices.add
         for o in objects:
-            page = o.page
-            number = None if page is UNSET or page is None else page + 1
-            unit = None if page is UNSET else o.unit
-            head = (pos, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri)
+            if o.page is UNSET:
+                number = unit = None
+            else:  # a document page: 0-based in v1, stored 1-based
+                number = None if o.page is None else o.page + 1
+                unit = o.unit
             if o.bbox is not UNSET:
                 b = o.bbox or _Box()
-                add((*head, o.keyframe, number, unit, "bbox", b.top, b.left, b.height, b.width,
-                     None, None, None, None))  # fmt: skip
+                add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
+                     o.keyframe, number, unit, "bbox", b.top, b.left, b.height, b.width, None,
+                     None, None, None))  # fmt: skip
             elif o.polygon is not UNSET:
-                ring = open_ring(o.polygon) if o.polygon else []
-                add((*head, o.keyframe, number, unit, "polygon", None, None, None, None, ring,
-                     None, None, None))  # fmt: skip
+                n = add_vertices(open_ring(o.polygon) if o.polygon else ())
+                add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
+                     o.keyframe, number, unit, "polygon", None, None, None, None, n, None, None,
+                     None))  # fmt: skip
             elif o.line is not UNSET:
-                line = o.line or []
-                add((*head, o.keyframe, number, unit, "polyline", None, None, None, None, line,
-                     None, None, None))  # fmt: skip
+                n = add_vertices(o.line or ())
+                add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
+                     o.keyframe, number, unit, "polyline", None, None, None, None, n, None, None,
+                     None))  # fmt: skip
             elif o.point is not UNSET:
                 p = o.point or _Point()
-                add((*head, o.keyframe, number, unit, "point", None, None, None, None, None,
-                     p.x, p.y, None))  # fmt: skip
+                add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
+                     o.keyframe, number, unit, "point", None, None, None, None, None, p.x, p.y,
+                     None))  # fmt: skip
             elif o.instance_uri is not None:
-                add((*head, o.keyframe, number, unit, "mask", None, None, None, None, None,
-                     None, None, o.instance_uri))  # fmt: skip
+                add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
+                     o.keyframe, number, unit, "mask", None, None, None, None, None, None, None,
+                     o.instance_uri))  # fmt: skip
             else:
                 raise TransformError("unknown annotation kind")
             if o.classifications:
-                self._questions(o.classifications, (pos, o.feature_id, None, None, 0))
+                self._questions(o.classifications, (k, o.feature_id, None, None, 0))
 
     def _questions(self, questions: Sequence[_Question | list[_Question]], parent: _Parent) -> None:
-        """Rows of a classification list; ``parent``: (position, object, question, answer,
-        depth), the first columns of every row."""
+        """Rows of a classification list; ``parent``: (key index, object, question, answer,
+        depth), the first items of every row."""
         add = self._shapes.question
         for q in questions:
             if isinstance(q, list):  # the checklist extra-list quirk: a list inside the list
@@ -355,12 +378,12 @@ class FastV1:
             else:
                 kind, answers = "text", ()
                 add((*head, kind, 0, None, None, None, None, None, q.answer))
-            pos, object_id, _, _, depth = parent
+            k, object_id, _, _, depth = parent
             for i, a in enumerate(answers):
                 add((*head, kind, i, a.feature_id, a.schema_id, a.title, a.value, a.keyframe,
                      None))  # fmt: skip
                 if a.classifications:
-                    nested = (pos, object_id, q.feature_id, a.feature_id, depth + 1)
+                    nested = (k, object_id, q.feature_id, a.feature_id, depth + 1)
                     self._questions(a.classifications, nested)
             if q.classifications:
-                self._questions(q.classifications, (pos, object_id, q.feature_id, None, depth + 1))
+                self._questions(q.classifications, (k, object_id, q.feature_id, None, depth + 1))

@@ -32,7 +32,7 @@ from .common import Lineage, Row, Rows
 from .schemas import LINEAGE_COLUMNS, ROW_TYPES, SCHEMAS, TABLES
 from .writer import BackgroundWriter
 
-BATCH_BYTES = 2 << 20  # JSON bytes of the records buffered before all tables are converted
+BATCH_BYTES = 3 << 20  # JSON bytes of the records buffered before all tables are converted
 REJECT_BATCH_ROWS = 4096  # rejects rows held before conversion
 ROW_GROUP_ROWS = 65536  # rows per Parquet row group (at most)
 ROW_GROUP_BYTES = 16 << 20  # Arrow bytes of one table that make a row group (at most)
