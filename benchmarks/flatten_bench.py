@@ -96,8 +96,9 @@ RUNNERS = {
 IMPORTS = {  # imported before the clock starts: library start-up is not the work measured
     "decode": ["msgspec"],
     "decode_stream": ["msgspec"],
-    "flatten": ["labelbox_provider.transforms"],
-    "flatten_rows": ["labelbox_provider.transforms"],
+    # pyarrow imports pandas (when installed) at its first conversion of Python values
+    "flatten": ["labelbox_provider.transforms", "pandas"],
+    "flatten_rows": ["labelbox_provider.transforms", "pandas"],
     "pandas": ["pandas", "pyarrow.parquet"],
 }
 

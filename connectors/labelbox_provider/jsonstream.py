@@ -271,8 +271,9 @@ class _Splitter:
         while line:
             raw = line.rstrip(_TRAIL_NL)
             if raw[:1] == b"{" and raw[-1:] == b"}":  # the usual line: one record, no indent
-                record = _decode(position, raw, decode)
-                if record.error is not None:
+                try:
+                    record = Decoded(position, raw, decode(raw), None)
+                except msgspec.DecodeError:
                     break
                 position = self.position = position + 1
                 self.lines_seen += 1

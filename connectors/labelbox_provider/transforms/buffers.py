@@ -43,11 +43,12 @@ class VertexColumn:
     def __init__(self) -> None:
         self.xs: list[float | None] = []
         self.ys: list[float | None] = []
+        self._extend_x, self._extend_y = self.xs.extend, self.ys.extend  # lists kept for life
 
     def add(self, vertices: Sequence[Any]) -> int:
         """Take the coordinates of ``vertices``; returns the count to put in the row."""
-        self.xs.extend(map(_X, vertices))
-        self.ys.extend(map(_Y, vertices))
+        self._extend_x(map(_X, vertices))
+        self._extend_y(map(_Y, vertices))
         return len(vertices)
 
     def to_array(self, counts: pa.Array, pool: pa.MemoryPool) -> pa.Array:
@@ -81,7 +82,7 @@ class VertexColumn:
                 xs += self.xs[start:end]
                 ys += self.ys[start:end]
             start = end
-        self.xs, self.ys = xs, ys
+        self.xs[:], self.ys[:] = xs, ys
 
     def clear(self) -> None:
         """Forget every coordinate."""

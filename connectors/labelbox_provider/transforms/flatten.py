@@ -4,6 +4,9 @@ Each record is decoded and flattened on its own; a record that cannot be (invali
 unknown annotation kind, a wrong type, missing ids, video frames not fetched) becomes one
 ``rejects`` row with the reason, its position and the raw bytes, and the export goes on.
 A record is all or nothing: either all its rows are written or none (then it is a reject).
+
+v1 records of the common shape take the typed fast path of :mod:`.fast_v1` (same rows, several
+times faster); the others, and any record the fast path gives up on, the row functions.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ def flatten_file(
     frames_dir: Path | None = None,
     fast: bool = True,
 ) -> dict[str, int]:
-    """Flatten the export at ``src`` into ``out_dir/<table>/part-00000.parquet``.
+    """Flatten the export at ``src`` into ``out_dir/<table>/part-00000.parquet`` (a very large
+    table continues in ``part-00001.parquet``...).
 
     Every table gets a file, empty (with its schema) if it has no rows. Returns the row count
     per table. ``fmt`` is ``"auto"``, ``"v1_array"``, ``"v1_object"`` or ``"ndjson"``;
@@ -61,11 +65,16 @@ def flatten_file(
             with gc_paused():
                 decode = decoder.decode if decoder is not None else None
                 for record in iter_decoded(fp, file_format, decode):
-                    pending: Decoded | None = record
                     if fast_v1 is not None and type(record.value) is V1Record:
-                        pending = _try_fast(fast_v1, sink, record)
-                    if pending is not None:
-                        _flatten_one(sink, pending, to_rows, ctx)
+                        try:
+                            fast_v1.add(record.value, record.position)
+                        except Exception:  # the row function decides: rows or a reject
+                            plain = record._replace(value=_PLAIN.decode(record.raw))
+                            _flatten_one(sink, plain, to_rows, ctx)
+                        else:
+                            sink.commit(record.position, record.raw)
+                    else:
+                        _flatten_one(sink, record, to_rows, ctx)
                 return sink.close()
         except BaseException:
             sink.abort()
@@ -73,17 +82,6 @@ def flatten_file(
 
 
 _PLAIN = msgspec.json.Decoder()
-
-
-def _try_fast(fast: FastV1, sink: TableSink, record: Decoded) -> Decoded | None:
-    """Flatten a typed record on the fast path; None if done, else the record decoded plainly
-    for the row function (which decides, as always, on its rows or its rejection)."""
-    try:
-        fast.add(record.value, record.position)
-    except Exception:
-        return record._replace(value=_PLAIN.decode(record.raw))
-    sink.commit(record.position, record.raw)
-    return None
 
 
 class _TypedDecoder:

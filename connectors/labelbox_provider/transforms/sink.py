@@ -1,15 +1,15 @@
-"""Columnar accumulation of rows and Parquet output, one file per table, in row groups.
+"""Columnar accumulation of rows and Parquet output per table, in row groups and part files.
 
 Rows arrive a record at a time, as tuples appended to the shapes of :mod:`.buffers` (by the
 typed fast path of :mod:`.fast_v1`) or as dicts (from the row functions). Once
-:data:`BATCH_BYTES` of records are buffered, every table's rows are converted, column by
-column, to one Arrow record batch of the row columns, in production order; a table's batches
+:data:`BATCH_BYTES` of records are buffered, every table's rows are converted (each shape's
+tuples as one struct array) to one Arrow record batch of the row columns, in record order; a table's batches
 are written as one Parquet row group (zstd, lineage columns added) once they hold
 :data:`ROW_GROUP_ROWS` rows or :data:`ROW_GROUP_BYTES` bytes, or when all tables together hold
 :data:`PENDING_BYTES` (then the largest goes). Writes run on a background thread
-(:mod:`.writer`), one table at a time. Memory is bounded by these numbers; the one thing that
-grows with the export is the Parquet footer the writers keep until the files close (~1 KB per
-column per row group), hence row groups of several MB rather than many small ones.
+(:mod:`.writer`), one table at a time. Memory is bounded by these numbers and by the Parquet
+footer a writer keeps until its file closes (~1 KB per column per row group): a table's file is
+closed after :data:`ROW_GROUPS_PER_FILE` writes and the next part file opened.
 
 Arrow checks the types during conversion (a string where a number belongs, a list where an
 object belongs...). When a conversion fails, the rows of the records at fault are removed from
@@ -77,7 +77,7 @@ def _with_statistics(schema: pa.Schema) -> list[str]:
 
 
 class TableSink:
-    """Buffers rows per table and writes ``out_dir/<table>/part-00000.parquet`` for each."""
+    """Buffers rows per table and writes ``out_dir/<table>/part-NNNNN.parquet`` for each."""
 
     def __init__(
         self,
@@ -205,7 +205,7 @@ class TableSink:
     def _add_batch(self, table: str, batch: pa.RecordBatch) -> None:
         self._batches[table].append(batch)
         self._pending[table] += batch.num_rows
-        self._pending_bytes[table] += batch.nbytes
+        self._pending_bytes[table] += batch.get_total_buffer_size()
         self.counts[table] += batch.num_rows
         if self._pending[table] >= ROW_GROUP_ROWS or self._pending_bytes[table] >= ROW_GROUP_BYTES:
             self._write(table)
