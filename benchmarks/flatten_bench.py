@@ -159,7 +159,10 @@ def main() -> None:
             if other in results:
                 wall = results["flatten"]["seconds"] / results[other]["seconds"]
                 cpu = results["flatten"]["cpu"] / results[other]["cpu"]
-                print(f"flatten / {other}: wall time x{wall:.2f}, cpu time x{cpu:.2f}")
+                print(
+                    f"flatten / {other}: wall time x{wall:.3f} (throughput x{1 / wall:.2f}), "
+                    f"cpu time x{cpu:.3f}"
+                )
     print("reproduce: python benchmarks/flatten_bench.py --labels", args.labels)
 
 

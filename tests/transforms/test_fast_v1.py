@@ -304,3 +304,33 @@ def test_typed_decoder_gives_up_when_most_records_do_not_fit(
     keep = flatten_module._TypedDecoder()
     assert isinstance(keep.decode(fitting), fast_v1.V1Record)
     assert keep.enabled
+
+
+def test_unmapped_keys_are_kept_in_extra_json(tmp_path: Path) -> None:
+    record = _base_record()
+    objects = record["Label"]["objects"]
+    objects[0]["bbox"]["rotation"] = 15
+    objects[1]["polygon"][1]["z"] = 3.5
+    objects[3]["point"]["z"] = 1
+    questions = record["Label"]["classifications"]
+    questions[0]["keyframe"] = True
+    questions[0]["answer"]["position"] = 2
+    record["Label"]["relationships"][0]["value"] = "next_to"
+    src = tmp_path / "export.json"
+    src.write_text(json.dumps([record]))
+    counts = flatten_both(src, tmp_path / "out")  # such records take the row functions
+    assert counts["rejects"] == 0
+    out = tmp_path / "out" / "fast"
+    extra = {r["feature_id"]: r["extra_json"] for r in pq.read_table(out / "objects").to_pylist()}
+    assert json.loads(extra["o"]) == {"bbox": {"rotation": 15}}
+    assert json.loads(extra["p"]) == {"polygon": [{}, {"z": 3.5}]}  # closing vertex dropped
+    assert json.loads(extra["q"]) == {"point": {"z": 1}}
+    radio = next(
+        r for r in pq.read_table(out / "classifications").to_pylist() if r["feature_id"] == "r"
+    )
+    assert json.loads(radio["extra_json"]) == {
+        "answer": {"position": 2},
+        "question": {"keyframe": True},
+    }
+    (relationship,) = pq.read_table(out / "relationships").to_pylist()
+    assert json.loads(relationship["extra_json"]) == {"value": "next_to"}

@@ -12,13 +12,13 @@ from typing import Any, NamedTuple
 
 from .common import Row, TransformError, as_dict, as_list, extra_json, text
 
+# Keys mapped to columns; any other (a question's keyframe, an answer's position...) is kept
+# in extra_json.
 _V1_QUESTION = frozenset(
     {"featureId", "schemaId", "title", "value", "answer", "answers", "scope", "messageId"}
-    | {"classifications", "keyframe", "position"}
+    | {"classifications"}
 )
-_V1_ANSWER = frozenset(
-    {"featureId", "schemaId", "title", "value", "classifications", "keyframe", "position"}
-)
+_V1_ANSWER = frozenset({"featureId", "schemaId", "title", "value", "classifications", "keyframe"})
 _V2_QUESTION = frozenset(
     {"feature_id", "feature_schema_id", "name", "value", "message_id", "classifications"}
     | {"radio_answer", "checklist_answers", "text_answer"}

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from .common import (
     Row,
     TransformError,
@@ -35,18 +37,43 @@ _V2_KNOWN = frozenset(
 _GEO_KINDS = {"point": "point", "polyline": "polyline", "polygon": "polygon", "rectangle": "bbox"}
 
 
-def _bbox(row: Row, box: Any) -> None:
-    get = as_dict(box, "bbox").get
+_BOX_KEYS = frozenset({"top", "left", "height", "width"})
+_XY = frozenset({"x", "y"})
+
+
+def _bbox(row: Row, box: Any, key: str) -> None:
+    box = as_dict(box, "bbox")
+    get = box.get
     row["bbox_top"] = get("top")
     row["bbox_left"] = get("left")
     row["bbox_height"] = get("height")
     row["bbox_width"] = get("width")
+    if not _BOX_KEYS.issuperset(box):
+        _keep_extra(row, key, {k: v for k, v in box.items() if k not in _BOX_KEYS})
 
 
-def _point(row: Row, point: Any) -> None:
-    get = as_dict(point, "point").get
-    row["point_x"] = get("x")
-    row["point_y"] = get("y")
+def _point(row: Row, point: Any, key: str) -> None:
+    point = as_dict(point, "point")
+    row["point_x"] = point.get("x")
+    row["point_y"] = point.get("y")
+    if not _XY.issuperset(point):
+        _keep_extra(row, key, {k: v for k, v in point.items() if k not in _XY})
+
+
+def _points(row: Row, vertices: list[Any], key: str) -> None:
+    """Vertices to ``points``; keys besides x and y (a ``z``, say) are kept in extra_json."""
+    row["points"] = vertices
+    if any(type(v) is dict and not _XY.issuperset(v) for v in vertices):
+        extra = [{k: x for k, x in v.items() if k not in _XY} for v in vertices if type(v) is dict]
+        _keep_extra(row, key, extra)
+
+
+def _keep_extra(row: Row, key: str, value: Any) -> None:
+    """Add ``{key: value}`` to the row's extra_json (a geometry's unmapped leftovers)."""
+    current = row.get("extra_json")
+    extra = msgspec.json.decode(current) if current is not None else {}
+    extra[key] = value
+    row["extra_json"] = to_json(extra)
 
 
 def _span(row: Row, location: dict[str, Any]) -> None:
@@ -86,16 +113,16 @@ def v1_object_row(obj: Any, base: Row) -> Row:
 
 def _v1_geometry(row: Row, obj: dict[str, Any]) -> str:
     if "bbox" in obj:
-        _bbox(row, obj["bbox"])
+        _bbox(row, obj["bbox"], "bbox")
         return "bbox"
     if "polygon" in obj:
-        row["points"] = open_ring(as_list(obj["polygon"], "polygon"))
+        _points(row, open_ring(as_list(obj["polygon"], "polygon")), "polygon")
         return "polygon"
     if "line" in obj:
-        row["points"] = as_list(obj["line"], "line")
+        _points(row, as_list(obj["line"], "line"), "line")
         return "polyline"
     if "point" in obj:
-        _point(row, obj["point"])
+        _point(row, obj["point"], "point")
         return "point"
     if "data" in obj:
         location = as_dict(as_dict(obj["data"], "object.data").get("location"), "data.location")
@@ -196,16 +223,16 @@ def v2_object_row(obj: Any, base: Row) -> Row:
 
 def _v2_geometry(row: Row, obj: dict[str, Any]) -> str:
     if "bounding_box" in obj:
-        _bbox(row, obj["bounding_box"])
+        _bbox(row, obj["bounding_box"], "bounding_box")
         return "bbox"
     if "polygon" in obj:
-        row["points"] = open_ring(as_list(obj["polygon"], "polygon"))
+        _points(row, open_ring(as_list(obj["polygon"], "polygon")), "polygon")
         return "polygon"
     if "line" in obj:
-        row["points"] = as_list(obj["line"], "line")
+        _points(row, as_list(obj["line"], "line"), "line")
         return "polyline"
     if "point" in obj:
-        _point(row, obj["point"])
+        _point(row, obj["point"], "point")
         return "point"
     if "mask" in obj or "composite_mask" in obj:
         return _v2_mask(row, obj)

@@ -3,8 +3,8 @@
 Rows arrive a record at a time, as tuples appended to the shapes of :mod:`.buffers` (by the
 typed fast path of :mod:`.fast_v1`) or as dicts (from the row functions). Once
 :data:`BATCH_BYTES` of records are buffered, every table's rows are converted (each shape's
-tuples as one struct array) to one Arrow record batch of the row columns, in record order; a table's batches
-are written as one Parquet row group (zstd, lineage columns added) once they hold
+tuples as one struct array) to one Arrow record batch of the row columns, in record order; a
+table's batches are written as one Parquet row group (zstd, lineage columns added) once they hold
 :data:`ROW_GROUP_ROWS` rows or :data:`ROW_GROUP_BYTES` bytes, or when all tables together hold
 :data:`PENDING_BYTES` (then the largest goes). Writes run on a background thread
 (:mod:`.writer`), one table at a time. Memory is bounded by these numbers and by the Parquet

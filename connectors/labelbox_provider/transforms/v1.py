@@ -42,8 +42,8 @@ _KNOWN = frozenset(
 _LABEL_KNOWN = frozenset({"objects", "classifications", "relationships", "frames"})
 _INFO_KNOWN = frozenset({"taskName", "Workflow History"})
 _REVIEW_KNOWN = frozenset({"id", "score", "createdAt", "createdBy", "labelId"})
-_RELATION_KNOWN = frozenset(
-    {"featureId", "schemaId", "title", "value", "data", "relationshipType", "format"}
+_RELATION_KNOWN = frozenset(  # mapped to columns; any other key is kept in extra_json
+    {"featureId", "schemaId", "title", "data", "relationshipType", "format"}
 )
 _STEP_KNOWN = frozenset(
     {"actorId", "action", "createdAt", "previousTaskId", "previousTaskName", "nextTaskId"}
