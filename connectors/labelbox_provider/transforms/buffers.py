@@ -114,8 +114,9 @@ class RecordKeys:
         return len(self.keys) - 1
 
     def pop_record(self, position: int) -> None:
-        """Forget the keys of the record at ``position`` if it was registered last."""
-        if self.positions and self.positions[-1] == position:
+        """Forget the keys registered last for the record at ``position`` (a v2 record
+        registers one per label)."""
+        while self.positions and self.positions[-1] == position:
             self.positions.pop()
             self.keys.pop()
             self._arrays = None

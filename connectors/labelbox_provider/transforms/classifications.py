@@ -209,8 +209,9 @@ def _v2_questions(items: list[Any], parent: Parent, prefix: Row, out: list[Row])
 
 def _v2_answers(question: dict[str, Any]) -> tuple[str, list[tuple[Any, Any]]]:
     """The answer kind and ``(answer, message_id)`` pairs of a v2 question."""
-    if "radio_answer" in question:
-        return "radio", [(question["radio_answer"], None)]
+    if "radio_answer" in question:  # null: no option selected, no row (as an empty checklist)
+        selected = question["radio_answer"]
+        return "radio", [] if selected is None else [(selected, None)]
     if "checklist_answers" in question:
         return "checklist", [(a, None) for a in as_list(question["checklist_answers"], "answers")]
     if "text_answer" in question:

@@ -14,39 +14,13 @@ always does, what the rows are or why the record is rejected.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import Any
 
-import msgspec
-from msgspec import UNSET, Meta, UnsetType
+from msgspec import UNSET, UnsetType
 
-from .buffers import VertexColumn
-from .common import RecordContext, TransformError, flag, integer, open_ring, text, to_json, ts
-from .sink import TableSink
+from .common import TransformError, flag, open_ring, to_json, ts
+from .typed import Box, FastPath, Float, Int64, Point, Strict, Vertex, media_columns
 from .v1 import _project_from_url, _relationship, _workflow
-
-Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]
-
-
-class _Struct(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    """Every field optional unless said otherwise; an unknown key fails the decode."""
-
-
-class _Vertex(_Struct):
-    x: float | None  # required: a vertex without x or y is left to the row function
-    y: float | None
-
-
-class _Point(_Struct):
-    x: float | None = None
-    y: float | None = None
-
-
-class _Box(_Struct):
-    top: float | None = None
-    left: float | None = None
-    height: float | None = None
-    width: float | None = None
-
 
 _FEATURE = {  # v1 key of each field whose name is not its key (subclasses inherit the map)
     "feature_id": "featureId",
@@ -56,7 +30,7 @@ _FEATURE = {  # v1 key of each field whose name is not its key (subclasses inher
 }
 
 
-class _Feature(_Struct, rename=_FEATURE):
+class _Feature(Strict, rename=_FEATURE):
     """What every annotation, question and answer carries."""
 
     feature_id: str | None = None
@@ -85,27 +59,27 @@ class _Object(_Feature):
     classifications: list[_Question | list[_Question]] | None = None
     page: Int64 | UnsetType | None = UNSET
     unit: str | None = None
-    bbox: _Box | UnsetType | None = UNSET
-    polygon: list[_Vertex] | UnsetType | None = UNSET
-    line: list[_Vertex] | UnsetType | None = UNSET
-    point: _Point | UnsetType | None = UNSET
+    bbox: Box | UnsetType | None = UNSET
+    polygon: list[Vertex] | UnsetType | None = UNSET
+    line: list[Vertex] | UnsetType | None = UNSET
+    point: Point | UnsetType | None = UNSET
 
 
-class _Label(_Struct):
+class _Label(Strict):
     objects: list[_Object] | UnsetType | None = UNSET
     classifications: list[_Question | list[_Question]] | UnsetType | None = UNSET
     relationships: list[Any] | UnsetType | None = UNSET
 
 
-class _Review(_Struct, rename="camel"):
+class _Review(Strict, rename="camel"):
     id: str | None = None
-    score: float | None = None
+    score: Float | None = None
     created_at: str | None = None
     created_by: str | None = None
     label_id: str | None = None
 
 
-class _Workflow(_Struct, rename={"task_name": "taskName", "history": "Workflow History"}):
+class _Workflow(Strict, rename={"task_name": "taskName", "history": "Workflow History"}):
     task_name: str | None = None
     history: Any = None
 
@@ -141,7 +115,7 @@ _RECORD_KEYS = {
 }
 
 
-class V1Record(_Struct, rename=_RECORD_KEYS):
+class V1Record(Strict, rename=_RECORD_KEYS):
     """A v1 label record of the common shape (spec 3.1 key sets of 2020-2023)."""
 
     id: str
@@ -155,14 +129,14 @@ class V1Record(_Struct, rename=_RECORD_KEYS):
     project_name: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
-    seconds_to_label: float | None = None
-    seconds_to_review: float | None = None
-    seconds_to_create: float | None = None
+    seconds_to_label: Float | None = None
+    seconds_to_review: Float | None = None
+    seconds_to_create: Float | None = None
     external_id: str | None = None
     global_key: str | None = None
-    agreement: float | None = None
+    agreement: Float | None = None
     is_benchmark: bool | Int64 | None = None
-    benchmark_agreement: float | None = None
+    benchmark_agreement: Float | None = None
     benchmark_id: str | None = None
     dataset_name: str | None = None
     reviews: list[_Review] | None = None
@@ -172,8 +146,6 @@ class V1Record(_Struct, rename=_RECORD_KEYS):
     workflow: _Workflow | None = None
     media_type: str | None = None
 
-
-RECORD_DECODER = msgspec.json.Decoder(V1Record)
 
 _KEYS = ("project_id", "label_id", "data_row_id")
 # Column order of the tuples below (keyed shapes: the keys come from the record).
@@ -199,37 +171,14 @@ _DATA_ROW = (
     "media_type", "mime_type", "width", "height", "media_attributes_json", "metadata_json",
     "data_split", "project_name", "workflow_task_name",
 )  # fmt: skip
-_REVIEW = ("review_id", "score", "created_at", "created_by", "review_label_id")
 _Parent = tuple[int, str | None, str | None, str | None, int]
 _Keys = tuple[str, str, str]
 
 
-class _Shapes:
-    """The sink's shapes this path appends to, their ``append`` bound once. One shape per
-    table: a tuple with a few None constants is cheaper to build and convert than shapes
-    whose rows must be merged back into record order."""
-
-    def __init__(self, sink: TableSink) -> None:
-        tables = sink.tables
-        self.vertices = VertexColumn()
-        points = {"points": self.vertices}
-        self.object = tables["objects"].shape(_OBJECT, points, keyed=True).append
-        self.question = tables["classifications"].shape(_QUESTION, keyed=True).append
-        self.label = tables["labels"].shape(_LABEL, keyed=True).append
-        self.review = tables["reviews"].shape(_REVIEW, keyed=True).append
-        self.data_row = tables["data_rows"].shape(_DATA_ROW).append
-        self.relationships = tables["relationships"]
-        self.workflow = tables["workflow_history"]
-        self.keys = sink.keys.add
-
-
-class FastV1:
+class FastV1(FastPath):
     """Appends the rows of :class:`V1Record` values to a :class:`.sink.TableSink`."""
 
-    def __init__(self, sink: TableSink, ctx: RecordContext) -> None:
-        self.sink = sink
-        self.ctx = ctx
-        self._shapes = _Shapes(sink)
+    COLUMNS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
 
     def add(self, record: V1Record, pos: int) -> None:
         """Append every row of ``record`` (the caller commits). On any error nothing stays
@@ -266,18 +215,11 @@ class FastV1:
 
     def _data_row(self, record: V1Record, keys: _Keys, task: str | None, pos: int) -> None:
         attributes = record.media_attributes
-        if attributes is None:
-            mime = width = height = attributes_json = None
-        else:
-            mime = attributes.get("mimeType", attributes.get("mime_type"))
-            if mime is not None and type(mime) is not str:
-                mime = text(mime, "mimeType")
-            width, height = attributes.get("width"), attributes.get("height")
-            if width is not None and type(width) is not int:
-                width = integer(width, "Media Attributes.width")
-            if height is not None and type(height) is not int:
-                height = integer(height, "Media Attributes.height")
-            attributes_json = to_json(attributes)
+        mime = (
+            None if attributes is None else attributes.get("mimeType", attributes.get("mime_type"))
+        )
+        mime, width, height = media_columns(attributes, mime, "Media Attributes")
+        attributes_json = to_json(attributes)
         metadata = record.metadata
         self._shapes.data_row((
             pos, keys[0], keys[2], record.global_key, record.external_id, record.row_data,
@@ -329,7 +271,7 @@ class FastV1:
                 number = None if o.page is None else o.page + 1
                 unit = o.unit
             if o.bbox is not UNSET:
-                b = o.bbox or _Box()
+                b = o.bbox or Box()
                 add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
                      o.keyframe, number, unit, "bbox", b.top, b.left, b.height, b.width, None,
                      None, None, None))  # fmt: skip
@@ -344,7 +286,7 @@ class FastV1:
                      o.keyframe, number, unit, "polyline", None, None, None, None, n, None, None,
                      None))  # fmt: skip
             elif o.point is not UNSET:
-                p = o.point or _Point()
+                p = o.point or Point()
                 add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
                      o.keyframe, number, unit, "point", None, None, None, None, None, p.x, p.y,
                      None))  # fmt: skip

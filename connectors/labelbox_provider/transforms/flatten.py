@@ -5,8 +5,9 @@ unknown annotation kind, a wrong type, missing ids, video frames not fetched) be
 ``rejects`` row with the reason, its position and the raw bytes, and the export goes on.
 A record is all or nothing: either all its rows are written or none (then it is a reject).
 
-v1 records of the common shape take the typed fast path of :mod:`.fast_v1` (same rows, several
-times faster); the others, and any record the fast path gives up on, the row functions.
+Records of the common shape take the typed fast path of :mod:`.fast_v1` / :mod:`.fast_v2`
+(same rows, several times faster); the others, and any record the fast path gives up on, the
+row functions.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import msgspec
 
 from labelbox_provider.jsonstream import Decoded, detect_format, iter_decoded
 
+from . import fast_v1, fast_v2
 from .common import Lineage, RecordContext, Row, Rows, TransformError
-from .fast_v1 import RECORD_DECODER, FastV1, V1Record
 from .sink import TableSink
 from .v1 import v1_record_rows
 from .v2 import v2_record_rows
@@ -51,7 +52,8 @@ def flatten_file(
     Every table gets a file, empty (with its schema) if it has no rows. Returns the row count
     per table. ``fmt`` is ``"auto"``, ``"v1_array"``, ``"v1_object"`` or ``"ndjson"``;
     ``frames_dir`` holds v1 video frames files named ``<label id>.ndjson``. ``fast=False``
-    turns off the typed fast path of :mod:`.fast_v1` (same output, slower; for comparison).
+    turns off the typed fast paths of :mod:`.fast_v1` and :mod:`.fast_v2` (same output, slower;
+    for comparison).
     """
     ctx = RecordContext(project_id=lineage.project_id, frames_dir=frames_dir)
     with src.open("rb", buffering=READ_BUFFER_BYTES) as fp:
@@ -59,15 +61,18 @@ def flatten_file(
         source_format = lineage.source_format or source_format_of(file_format)
         to_rows: RowFunction = v2_record_rows if source_format == "v2" else v1_record_rows
         sink = TableSink(out_dir, lineage, source_format, _reject_maker(ctx))
-        decoder = _TypedDecoder() if fast and source_format == "v1" else None
-        fast_v1 = FastV1(sink, ctx) if decoder is not None else None
+        typed: type[Any] | None = None
+        fast_path: fast_v1.FastV1 | fast_v2.FastV2 | None = None
+        if fast:
+            typed, fast_path = _fast_path(sink, ctx, source_format)
+        decoder = _TypedDecoder(typed) if typed is not None else None
         try:
             with gc_paused():
                 decode = decoder.decode if decoder is not None else None
                 for record in iter_decoded(fp, file_format, decode):
-                    if fast_v1 is not None and type(record.value) is V1Record:
+                    if fast_path is not None and type(record.value) is typed:
                         try:
-                            fast_v1.add(record.value, record.position)
+                            fast_path.add(record.value, record.position)
                         except Exception:  # the row function decides: rows or a reject
                             plain = record._replace(value=_PLAIN.decode(record.raw))
                             _flatten_one(sink, plain, to_rows, ctx)
@@ -84,25 +89,35 @@ def flatten_file(
 _PLAIN = msgspec.json.Decoder()
 
 
+def _fast_path(
+    sink: TableSink, ctx: RecordContext, source_format: str
+) -> tuple[type[Any], fast_v1.FastV1 | fast_v2.FastV2]:
+    """The record type of the format's fast path and the path itself, bound to ``sink``."""
+    if source_format == "v2":
+        return fast_v2.V2Record, fast_v2.FastV2(sink, ctx)
+    return fast_v1.V1Record, fast_v1.FastV1(sink, ctx)
+
+
 class _TypedDecoder:
-    """Decodes v1 records into :class:`.fast_v1.V1Record` where they fit, else into plain
+    """Decodes records into the fast path's typed record where they fit, else into plain
     values. Gives up on the typed decoder when most records of a file do not fit (a new key
     in every record, say), so such files cost one decode per record, not two."""
 
     PROBE = 1000  # records decoded before judging
     MIN_SHARE = 0.5  # share of records that must fit for the typed decoder to be kept
 
-    def __init__(self) -> None:
+    def __init__(self, typed: type[Any]) -> None:
+        self._decoder = msgspec.json.Decoder(typed)
         self.tried = 0
         self.fitted = 0
         self.enabled = True
 
     def decode(self, raw: bytes) -> Any:
-        """The record as a ``V1Record`` if it fits, else as plain JSON values."""
+        """The record as the typed record if it fits, else as plain JSON values."""
         if self.enabled:
             self.tried += 1
             try:
-                value = RECORD_DECODER.decode(raw)
+                value = self._decoder.decode(raw)
             except msgspec.DecodeError:  # does not fit, or not JSON: the plain decoder says
                 if self.tried == self.PROBE and self.fitted < self.PROBE * self.MIN_SHARE:
                     self.enabled = False

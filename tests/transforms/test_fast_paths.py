@@ -1,10 +1,11 @@
-"""The v1 fast path is an optimisation, never a second mapping: with it and without it, every
-table comes out identical, byte for byte of content and in the same order.
+"""The typed fast paths (v1 and v2) are an optimisation, never a second mapping: with them and
+without them, every table comes out identical, in content and in order.
 
-Compared here on every real v1 fixture, on emulator exports of every media type and every v1
-key-set era, and on records mutated at random (a key removed, nulled, retyped, an unknown key
-added...) so that the fast path's refusals, fallbacks and rejects are exercised too. Tests also
-check that the fast path is actually taken where it should be, so the comparison means something.
+Compared here on every real fixture, on emulator exports of every media type (v1: every key-set
+era; v2: every detail parameter), and on records mutated at random (a key removed, nulled,
+retyped, an unknown key added...) so that the fast paths' refusals, fallbacks and rejects are
+exercised too. Tests also check that the fast path is actually taken where it should be, so the
+comparison means something.
 """
 
 from __future__ import annotations
@@ -20,8 +21,14 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from labelbox_provider.emulator.world import ALL_MEDIA_TYPES, V1_ERAS, ExportFilter, World
-from labelbox_provider.transforms import TABLES, Lineage, fast_v1, flatten_file
+from labelbox_provider.emulator.world import (
+    ALL_MEDIA_TYPES,
+    V1_ERAS,
+    ExportFilter,
+    V2Params,
+    World,
+)
+from labelbox_provider.transforms import TABLES, Lineage, fast_v1, fast_v2, flatten_file
 from labelbox_provider.transforms import flatten as flatten_module
 
 from ._transform_helpers import REAL_FILES
@@ -29,12 +36,13 @@ from ._transform_helpers import REAL_FILES
 pytestmark = pytest.mark.unit
 
 LINEAGE = Lineage("", "b-fast", datetime(2026, 1, 1, tzinfo=UTC), None, None)
-V1_FIXTURES = [name for name in REAL_FILES if name.startswith("v1_")]
 FAST_FIXTURES = {  # every record of these fits the fast path
     "v1_highly_nested_image.json",
     "v1_image_bbox_project_export_2020.json",
     "v1_image_export.json",
     "v1_pdf_export.json",
+    "v2_image_bbox_minimal.ndjson",
+    "v2_image_masks_full_details.ndjson",
 }
 
 
@@ -43,13 +51,15 @@ class FastCounter:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.taken = 0
-        original = fast_v1.FastV1.add
+        for cls in (fast_v1.FastV1, fast_v2.FastV2):
+            monkeypatch.setattr(cls, "add", self._counting(cls.add))
 
-        def counting(fast: fast_v1.FastV1, *args: Any) -> None:
+    def _counting(self, original: Any) -> Any:
+        def counting(fast: Any, *args: Any) -> None:
             original(fast, *args)  # raises when the record goes to the row function
             self.taken += 1
 
-        monkeypatch.setattr(fast_v1.FastV1, "add", counting)
+        return counting
 
 
 def tables(folder: Path) -> dict[str, Any]:
@@ -68,14 +78,14 @@ def flatten_both(src: Path, out: Path, lineage: Lineage = LINEAGE, **kw: Any) ->
     return fast
 
 
-@pytest.mark.parametrize("name", V1_FIXTURES)
+@pytest.mark.parametrize("name", REAL_FILES)
 def test_real_fixtures_same_rows_both_paths(
     name: str, real_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     counter = FastCounter(monkeypatch)
     counts = flatten_both(real_fixtures / name, tmp_path)
-    if name in FAST_FIXTURES:
-        assert counter.taken == counts["labels"] > 0
+    if name in FAST_FIXTURES:  # records: one per label (v1), one per data row (v2)
+        assert counter.taken == counts["data_rows"] > 0
     else:  # text entities (unmapped keys) and inlined video frames: the row function's
         assert counter.taken == 0
 
@@ -101,6 +111,24 @@ def test_emulator_exports_same_rows_both_paths(
     lineage = Lineage(project.id, "b", LINEAGE.extracted_at, None, None)
     counts = flatten_both(src, tmp_path / "out", lineage, frames_dir=frames)
     assert counts["labels"] == len(records) > 0
+    if media_type == "IMAGE":  # the common shape: every record takes the fast path
+        assert counter.taken == len(records)
+
+
+@pytest.mark.parametrize("media_type", ALL_MEDIA_TYPES)
+def test_emulator_v2_exports_same_rows_both_paths(
+    media_type: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = World(seed=7, labels_per_project=6)
+    (project,) = [p for p in world.projects() if p.media_type == media_type]
+    params = V2Params(*[True] * 8)
+    records = list(world.iter_v2(project.id, ExportFilter(), params))
+    src = tmp_path / "v2.ndjson"
+    src.write_text("".join(json.dumps(r) + "\n" for r in records))
+    counter = FastCounter(monkeypatch)
+    lineage = Lineage(project.id, "b", LINEAGE.extracted_at, None, None)
+    counts = flatten_both(src, tmp_path / "out", lineage)
+    assert counts["data_rows"] == len(records) > 0
     if media_type == "IMAGE":  # the common shape: every record takes the fast path
         assert counter.taken == len(records)
 
@@ -207,6 +235,7 @@ REPLACEMENTS = [None, "", "x", 0, 1, -1, 2.5, 2**64, True, False, [], [1], {}, {
 
 
 def _mutate(record: dict[str, Any], path: tuple[Any, ...], action: str, new: Any) -> None:
+    new = copy.deepcopy(new)  # never share a value between records or places
     parent = record
     for step in path[:-1]:
         parent = parent[step]
@@ -221,23 +250,31 @@ def _mutate(record: dict[str, Any], path: tuple[Any, ...], action: str, new: Any
         parent[last] = [parent[last]]  # wrapped in a list
 
 
+def _mutated(record: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
+    """A copy of ``record`` (no shared parts) with up to two random mutations from ``data``."""
+    record = json.loads(json.dumps(record))
+    for _ in range(data.draw(st.integers(0, 2))):
+        path = data.draw(st.sampled_from(_paths(record)))
+        action = data.draw(st.sampled_from(["delete", "replace", "extra"]))
+        if isinstance(path[-1], int) and action == "delete":
+            action = "replace"
+        _mutate(record, path, action, data.draw(st.sampled_from(REPLACEMENTS)))
+    return record
+
+
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=60,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: CI is reproducible
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
 def test_mutated_records_same_rows_both_paths(data: st.DataObject, tmp_path_factory: Any) -> None:
     records = []
     for i in range(3):
-        record = copy.deepcopy(_base_record())
+        record = _base_record()
         record["ID"] = f"lab{i}"
-        for _ in range(data.draw(st.integers(0, 2))):
-            paths = _paths(record)
-            path = data.draw(st.sampled_from(paths))
-            action = data.draw(st.sampled_from(["delete", "replace", "extra"]))
-            if isinstance(path[-1], int) and action == "delete":
-                action = "replace"
-            _mutate(record, path, action, data.draw(st.sampled_from(REPLACEMENTS)))
-        records.append(record)
+        records.append(_mutated(record, data))
     out = tmp_path_factory.mktemp("mutated")
     src = out / "export.json"
     src.write_text("[\n" + ",\n".join(json.dumps(r) for r in records) + "\n]")
@@ -294,14 +331,14 @@ def test_typed_decoder_gives_up_when_most_records_do_not_fit(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(flatten_module._TypedDecoder, "PROBE", 4)
-    decoder = flatten_module._TypedDecoder()
+    decoder = flatten_module._TypedDecoder(fast_v1.V1Record)
     misfit = json.dumps({**_base_record(), "New Key": 1}).encode()
     fitting = json.dumps(_base_record()).encode()
     values = [decoder.decode(misfit) for _ in range(4)]
     assert all(isinstance(v, dict) for v in values)
     assert not decoder.enabled
     assert isinstance(decoder.decode(fitting), dict)  # no longer tried
-    keep = flatten_module._TypedDecoder()
+    keep = flatten_module._TypedDecoder(fast_v1.V1Record)
     assert isinstance(keep.decode(fitting), fast_v1.V1Record)
     assert keep.enabled
 
@@ -334,3 +371,138 @@ def test_unmapped_keys_are_kept_in_extra_json(tmp_path: Path) -> None:
     }
     (relationship,) = pq.read_table(out / "relationships").to_pylist()
     assert json.loads(relationship["extra_json"]) == {"value": "next_to"}
+
+
+def _base_v2_record() -> dict[str, Any]:
+    feature = {"feature_id": "f", "feature_schema_id": "s", "name": "car", "value": "car"}
+    answer = {"feature_id": "a", "feature_schema_id": "as", "name": "yes", "value": "yes"}
+    kind = {"annotation_kind": "ImageBoundingBox"}
+    deep = {**answer, "feature_id": "deep", "text_answer": {"content": "txt"}}
+    nested = {**answer, "feature_id": "nq", "radio_answer": {**answer, "classifications": [deep]}}
+    label = {
+        "label_kind": "Default",
+        "version": "1.0.0",
+        "id": "lab1",
+        "label_details": {
+            "created_at": "2023-07-24T13:16:59.000+00:00",
+            "updated_at": "2023-10-02T07:17:01.000+00:00",
+            "created_by": "a@example.com",
+            "reviews": [
+                {"id": "rv", "review_action": "Approve", "created_at": "2023-01-01T00:00:00Z"}
+            ],
+        },
+        "performance_details": {
+            "seconds_to_create": 47,
+            "seconds_to_review": 6.5,
+            "skipped": False,
+        },
+        "annotations": {
+            "objects": [
+                {**feature, **kind, "bounding_box": {"top": 1, "left": 2, "height": 3, "width": 4}},
+                {
+                    **feature,
+                    **kind,
+                    "feature_id": "p",
+                    "polygon": [{"x": 1, "y": 1}, {"x": 2, "y": 1}, {"x": 1, "y": 1}],
+                },
+                {
+                    **feature,
+                    **kind,
+                    "feature_id": "l",
+                    "line": [{"x": 0.5, "y": 1}, {"x": 2, "y": 3}],
+                },
+                {
+                    **feature,
+                    **kind,
+                    "feature_id": "q",
+                    "point": {"x": 7, "y": 8},
+                    "classifications": [nested],
+                },
+                {**feature, **kind, "feature_id": "m", "mask": {"url": "https://api.example/mask"}},
+            ],
+            "classifications": [
+                {**answer, "feature_id": "r", "radio_answer": answer},
+                {
+                    **answer,
+                    "feature_id": "c",
+                    "checklist_answers": [answer, {**answer, "feature_id": "b"}],
+                },
+                {**answer, "feature_id": "t", "text_answer": {"content": "free text"}},
+            ],
+            "relationships": [
+                {
+                    "feature_id": "rel",
+                    "name": "r",
+                    "relationship": {"source": "f", "target": "p", "type": "unidirectional"},
+                }
+            ],
+        },
+    }
+    return {
+        "data_row": {
+            "id": "dr1",
+            "global_key": "gk",
+            "external_id": "a.jpg",
+            "row_data": "https://storage.example/a.jpg",
+            "details": {
+                "dataset_id": "ds",
+                "dataset_name": "d",
+                "created_at": "2023-05-16T11:50:48.000+00:00",
+            },
+        },
+        "media_attributes": {"height": 30, "width": 40, "mime_type": "image/jpeg"},
+        "attachments": [],
+        "metadata_fields": [{"schema_id": "m", "value": "v"}],
+        "media_type": "IMAGE",
+        "projects": {
+            "proj1": {
+                "name": "p",
+                "labels": [label, {**copy.deepcopy(label), "id": "lab2"}],
+                "project_details": {
+                    "task_name": "Done",
+                    "workflow_status": "DONE",
+                    "priority": 5,
+                    "workflow_history": [
+                        {"action": "Approve", "created_at": "2023-01-01T00:00:00Z"}
+                    ],
+                },
+            }
+        },
+    }
+
+
+def test_base_v2_record_takes_the_fast_path_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    second = _base_v2_record()
+    second["data_row"]["id"] = "dr2"
+    src = tmp_path / "export.ndjson"
+    src.write_text(json.dumps(_base_v2_record()) + "\n" + json.dumps(second) + "\n")
+    counter = FastCounter(monkeypatch)
+    lineage = Lineage("proj1", "b", LINEAGE.extracted_at, None, None)
+    counts = flatten_both(src, tmp_path / "out", lineage)
+    assert counter.taken == 2
+    assert (counts["labels"], counts["objects"], counts["reviews"]) == (4, 20, 4)
+    assert counts["classifications"] == 4 * 6 and counts["workflow_history"] == 2
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: CI is reproducible
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_mutated_v2_records_same_rows_both_paths(
+    data: st.DataObject, tmp_path_factory: Any
+) -> None:
+    records = []
+    for i in range(2):
+        record = _base_v2_record()
+        record["data_row"]["id"] = f"dr{i}"
+        records.append(_mutated(record, data))
+    out = tmp_path_factory.mktemp("mutated_v2")
+    src = out / "export.ndjson"
+    src.write_text("".join(json.dumps(r) + "\n" for r in records))
+    counts = flatten_both(src, out, Lineage("proj1", "b", LINEAGE.extracted_at, None, None))
+    assert counts["data_rows"] + counts["rejects"] == len(records)
