@@ -231,6 +231,12 @@ def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return out
 
 
+MUTATIONS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,  # the same examples on every run: CI is reproducible
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 REPLACEMENTS = [None, "", "x", 0, 1, -1, 2.5, 2**64, True, False, [], [1], {}, {"x": 1}]
 
 
@@ -262,12 +268,7 @@ def _mutated(record: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
     return record
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,  # the same examples on every run: CI is reproducible
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@MUTATIONS
 @given(data=st.data())
 def test_mutated_records_same_rows_both_paths(data: st.DataObject, tmp_path_factory: Any) -> None:
     records = []
@@ -486,12 +487,7 @@ def test_base_v2_record_takes_the_fast_path_whole(
     assert counts["classifications"] == 4 * 6 and counts["workflow_history"] == 2
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,  # the same examples on every run: CI is reproducible
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@MUTATIONS
 @given(data=st.data())
 def test_mutated_v2_records_same_rows_both_paths(
     data: st.DataObject, tmp_path_factory: Any

@@ -180,38 +180,31 @@ class FastV1(FastPath):
 
     COLUMNS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
 
-    def add(self, record: V1Record, pos: int) -> None:
-        """Append every row of ``record`` (the caller commits). On any error nothing stays
-        appended and the error propagates: the caller then gives the record to the row
-        function."""
-        try:
-            label_id, data_row_id = record.id, record.data_row_id
-            if not label_id or not data_row_id:
-                raise TransformError("record has no 'ID' or no 'DataRow ID'")
-            project_id = self.ctx.project_id or _project_from_url(record.view_label)
-            keys = (project_id, label_id, data_row_id)
-            shapes = self._shapes
-            k = shapes.keys(pos, keys)  # starts the rows of keyed shapes
-            label = record.label
-            if label is not None:
-                if label.objects:
-                    self._objects(label.objects, k)
-                if label.classifications:
-                    self._questions(label.classifications, (k, None, None, None, 0))
-                if label.relationships:
-                    base = dict(zip(_KEYS, keys, strict=True))
-                    rows = [_relationship(r, base) for r in label.relationships]
-                    shapes.relationships.add_dicts(rows, pos)
-            add_review = shapes.review
-            for r in record.reviews or ():
-                created_at = ts(r.created_at, "review.createdAt")
-                add_review((k, r.id, r.score, created_at, r.created_by, r.label_id))
-            task_name = self._workflow(record.workflow, project_id, data_row_id, pos)
-            self._label(record, task_name, k)
-            self._data_row(record, keys, task_name, pos)
-        except BaseException:
-            self.sink.discard(pos)
-            raise
+    def _rows(self, record: V1Record, pos: int) -> None:
+        label_id, data_row_id = record.id, record.data_row_id
+        if not label_id or not data_row_id:
+            raise TransformError("record has no 'ID' or no 'DataRow ID'")
+        project_id = self.ctx.project_id or _project_from_url(record.view_label)
+        keys = (project_id, label_id, data_row_id)
+        shapes = self._shapes
+        k = shapes.keys(pos, keys)  # starts the rows of keyed shapes
+        label = record.label
+        if label is not None:
+            if label.objects:
+                self._objects(label.objects, k)
+            if label.classifications:
+                self._questions(label.classifications, (k, None, None, None, 0))
+            if label.relationships:
+                base = dict(zip(_KEYS, keys, strict=True))
+                rows = [_relationship(r, base) for r in label.relationships]
+                shapes.relationships.add_dicts(rows, pos)
+        add_review = shapes.review
+        for r in record.reviews or ():
+            created_at = ts(r.created_at, "review.createdAt")
+            add_review((k, r.id, r.score, created_at, r.created_by, r.label_id))
+        task_name = self._workflow(record.workflow, project_id, data_row_id, pos)
+        self._label(record, task_name, k)
+        self._data_row(record, keys, task_name, pos)
 
     def _data_row(self, record: V1Record, keys: _Keys, task: str | None, pos: int) -> None:
         attributes = record.media_attributes

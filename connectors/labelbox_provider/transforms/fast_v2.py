@@ -183,26 +183,19 @@ class FastV2(FastPath):
 
     COLUMNS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
 
-    def add(self, record: V2Record, pos: int) -> None:
-        """Append every row of ``record`` (the caller commits). On any error nothing stays
-        appended and the error propagates: the caller then gives the record to the row
-        function."""
-        try:
-            data_row_id = record.data_row.id
-            if not data_row_id:
-                raise TransformError("record has no 'data_row.id'")
-            project_id, project = self._project(record)
-            details = project.project_details or _NO_PROJECT_DETAILS
-            labels = project.labels or ()
-            self._data_row(record, project_id, project, len(labels), pos)
-            for label in labels:
-                self._label(record, project_id, project, label, pos)
-            history = as_list(details.workflow_history, "workflow_history")
-            steps = [_step(s, project_id, data_row_id, i) for i, s in enumerate(history)]
-            self._shapes.workflow.add_dicts(steps, pos)
-        except BaseException:
-            self.sink.discard(pos)
-            raise
+    def _rows(self, record: V2Record, pos: int) -> None:
+        data_row_id = record.data_row.id
+        if not data_row_id:
+            raise TransformError("record has no 'data_row.id'")
+        project_id, project = self._project(record)
+        details = project.project_details or _NO_PROJECT_DETAILS
+        labels = project.labels or ()
+        self._data_row(record, project_id, project, len(labels), pos)
+        for label in labels:
+            self._label(record, project_id, project, label, pos)
+        history = as_list(details.workflow_history, "workflow_history")
+        steps = [_step(s, project_id, data_row_id, i) for i, s in enumerate(history)]
+        self._shapes.workflow.add_dicts(steps, pos)
 
     def _project(self, record: V2Record) -> tuple[str, _Project]:
         projects = record.projects or {}

@@ -92,3 +92,16 @@ class FastPath:
         self.sink = sink
         self.ctx = ctx
         self._shapes = Shapes(sink, self.COLUMNS)
+
+    def add(self, record: Any, pos: int) -> None:
+        """Append every row of ``record``, the record at ``pos`` (the caller commits). On any
+        error nothing stays appended and the error propagates: the caller then gives the
+        record to the row function."""
+        try:
+            self._rows(record, pos)
+        except BaseException:
+            self.sink.discard(pos)
+            raise
+
+    def _rows(self, record: Any, pos: int) -> None:
+        raise NotImplementedError
