@@ -119,10 +119,12 @@ class _TypedDecoder:
             try:
                 value = self._decoder.decode(raw)
             except msgspec.DecodeError:  # does not fit, or not JSON: the plain decoder says
-                if self.tried == self.PROBE and self.fitted < self.PROBE * self.MIN_SHARE:
-                    self.enabled = False
+                value = None
             else:
                 self.fitted += 1
+            if self.tried == self.PROBE and self.fitted < self.PROBE * self.MIN_SHARE:
+                self.enabled = False
+            if value is not None:
                 return value
         return _PLAIN.decode(raw)
 
