@@ -159,13 +159,11 @@ class Shape:
         self.columns = tuple(columns)
         self.keys = keys
         self._index = {c: i + 1 for i, c in enumerate(self.columns)}
-        self._sides = {self._index[c]: v for c, v in (sides or {}).items()}  # kept off-tuple
+        sides = sides or {}
+        self._sides = {self._index[c]: v for c, v in sides.items()}  # kept off the tuples
         self._struct = pa.struct(  # the tuples' layout: what comes first, then the columns
             [("_first", pa.int64())]
-            + [
-                (c, pa.int64() if c in (sides or {}) else row_type.field(c).type)
-                for c in self.columns
-            ]
+            + [(c, pa.int64() if c in sides else row_type.field(c).type) for c in self.columns]
         )
         self.rows: list[tuple[Any, ...]] = []
         self.append = self.rows.append  # bound once: row builders call it per row

@@ -178,6 +178,7 @@ _Keys = tuple[str, str, str]
 class FastV1(FastPath):
     """Appends the rows of :class:`V1Record` values to a :class:`.sink.TableSink`."""
 
+    RECORD = V1Record
     COLUMNS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
 
     def _rows(self, record: V1Record, pos: int) -> None:
@@ -227,8 +228,8 @@ class FastV1(FastPath):
         if workflow is None:
             return None
         if workflow.history is not None:
-            info = {"DataRow Workflow Info": {"Workflow History": workflow.history}}
-            self._shapes.workflow.add_dicts(_workflow(info, project_id, data_row_id), pos)
+            steps = _workflow(workflow.history, project_id, data_row_id)
+            self._shapes.workflow.add_dicts(steps, pos)
         return workflow.task_name
 
     def _label(self, record: V1Record, task: str | None, k: int) -> None:

@@ -181,6 +181,7 @@ _NO_PERFORMANCE = _Performance()
 class FastV2(FastPath):
     """Appends the rows of :class:`V2Record` values to a :class:`.sink.TableSink`."""
 
+    RECORD = V2Record
     COLUMNS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
 
     def _rows(self, record: V2Record, pos: int) -> None:

@@ -25,6 +25,7 @@ from labelbox_provider.jsonstream import Decoded, detect_format, iter_decoded
 from . import fast_v1, fast_v2
 from .common import Lineage, RecordContext, Row, Rows, TransformError
 from .sink import TableSink
+from .typed import FastPath
 from .v1 import v1_record_rows
 from .v2 import v2_record_rows
 
@@ -61,16 +62,13 @@ def flatten_file(
         source_format = lineage.source_format or source_format_of(file_format)
         to_rows: RowFunction = v2_record_rows if source_format == "v2" else v1_record_rows
         sink = TableSink(out_dir, lineage, source_format, _reject_maker(ctx))
-        typed: type[Any] | None = None
-        fast_path: fast_v1.FastV1 | fast_v2.FastV2 | None = None
-        if fast:
-            typed, fast_path = _fast_path(sink, ctx, source_format)
-        decoder = _TypedDecoder(typed) if typed is not None else None
+        fast_path = _fast_path(sink, ctx, source_format) if fast else None
+        typed = fast_path.RECORD if fast_path is not None else None
+        decode = _TypedDecoder(typed).decode if typed is not None else None
         try:
             with gc_paused():
-                decode = decoder.decode if decoder is not None else None
                 for record in iter_decoded(fp, file_format, decode):
-                    if fast_path is not None and type(record.value) is typed:
+                    if type(record.value) is typed and fast_path is not None:
                         try:
                             fast_path.add(record.value, record.position)
                         except Exception:  # the row function decides: rows or a reject
@@ -89,13 +87,10 @@ def flatten_file(
 _PLAIN = msgspec.json.Decoder()
 
 
-def _fast_path(
-    sink: TableSink, ctx: RecordContext, source_format: str
-) -> tuple[type[Any], fast_v1.FastV1 | fast_v2.FastV2]:
-    """The record type of the format's fast path and the path itself, bound to ``sink``."""
-    if source_format == "v2":
-        return fast_v2.V2Record, fast_v2.FastV2(sink, ctx)
-    return fast_v1.V1Record, fast_v1.FastV1(sink, ctx)
+def _fast_path(sink: TableSink, ctx: RecordContext, source_format: str) -> FastPath:
+    """The format's fast path, bound to ``sink``."""
+    path = fast_v2.FastV2 if source_format == "v2" else fast_v1.FastV1
+    return path(sink, ctx)
 
 
 class _TypedDecoder:

@@ -111,9 +111,11 @@ def v1_object_row(obj: Any, base: Row) -> Row:
     return row
 
 
-def _v1_geometry(row: Row, obj: dict[str, Any]) -> str:
-    if "bbox" in obj:
-        _bbox(row, obj["bbox"], "bbox")
+def _shape_geometry(row: Row, obj: dict[str, Any], box_key: str) -> str | None:
+    """The geometries both formats spell alike (the box under ``box_key``): the kind, or
+    None if the object has none of them."""
+    if box_key in obj:
+        _bbox(row, obj[box_key], box_key)
         return "bbox"
     if "polygon" in obj:
         _points(row, open_ring(as_list(obj["polygon"], "polygon")), "polygon")
@@ -124,6 +126,13 @@ def _v1_geometry(row: Row, obj: dict[str, Any]) -> str:
     if "point" in obj:
         _point(row, obj["point"], "point")
         return "point"
+    return None
+
+
+def _v1_geometry(row: Row, obj: dict[str, Any]) -> str:
+    kind = _shape_geometry(row, obj, "bbox")
+    if kind is not None:
+        return kind
     if "data" in obj:
         location = as_dict(as_dict(obj["data"], "object.data").get("location"), "data.location")
         _span(row, location)
@@ -222,18 +231,9 @@ def v2_object_row(obj: Any, base: Row) -> Row:
 
 
 def _v2_geometry(row: Row, obj: dict[str, Any]) -> str:
-    if "bounding_box" in obj:
-        _bbox(row, obj["bounding_box"], "bounding_box")
-        return "bbox"
-    if "polygon" in obj:
-        _points(row, open_ring(as_list(obj["polygon"], "polygon")), "polygon")
-        return "polygon"
-    if "line" in obj:
-        _points(row, as_list(obj["line"], "line"), "line")
-        return "polyline"
-    if "point" in obj:
-        _point(row, obj["point"], "point")
-        return "point"
+    kind = _shape_geometry(row, obj, "bounding_box")
+    if kind is not None:
+        return kind
     if "mask" in obj or "composite_mask" in obj:
         return _v2_mask(row, obj)
     if "location" in obj:

@@ -86,6 +86,7 @@ class Shapes:
 class FastPath:
     """Base of the fast paths: the sink, the record context and the shapes."""
 
+    RECORD: type[Strict]  # the typed record this path takes
     COLUMNS: Columns  # of the object, classification, label and data-row tuples
 
     def __init__(self, sink: TableSink, ctx: RecordContext) -> None:

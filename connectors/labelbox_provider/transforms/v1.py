@@ -86,7 +86,10 @@ def v1_record_rows(record: dict[str, Any], ctx: RecordContext) -> Rows:
         _relationship(r, base) for r in as_list(label.get("relationships"), "relationships")
     ]
     rows["reviews"] = [_review(r, base) for r in as_list(record.get("Reviews"), "Reviews")]
-    rows["workflow_history"] = list(_workflow(record, project_id, data_row_id))
+    info = as_dict(record.get("DataRow Workflow Info"), "DataRow Workflow Info")
+    rows["workflow_history"] = list(
+        _workflow(info.get("Workflow History"), project_id, data_row_id)
+    )
     rows["labels"] = [_label_row(record, base, label, frames_url)]
     rows["data_rows"] = [_data_row(record, base)]
     return rows
@@ -164,9 +167,9 @@ def _review(review: Any, base: Row) -> Row:
     }
 
 
-def _workflow(record: dict[str, Any], project_id: str, data_row_id: str) -> Iterator[Row]:
-    info = as_dict(record.get("DataRow Workflow Info"), "DataRow Workflow Info")
-    for position, item in enumerate(as_list(info.get("Workflow History"), "Workflow History")):
+def _workflow(history: Any, project_id: str, data_row_id: str) -> Iterator[Row]:
+    """Rows of a ``DataRow Workflow Info``'s ``Workflow History`` list (None: no rows)."""
+    for position, item in enumerate(as_list(history, "Workflow History")):
         step = as_dict(item, "workflow step")
         yield {
             "project_id": project_id,
