@@ -163,10 +163,14 @@ def test_exceptions_exist_and_retry_column_matches() -> None:
     from labelbox_provider.hooks._retry import is_retryable
 
     section = _section(_readme(), "The hook")
-    rows = re.findall(r"^\| `(Labelbox\w+)` \| [^|]+ \| (?P<retried>[^|]+) \|$", section, re.M)
+    rows = re.findall(
+        r"^\| `(\w+(?:Error|Exceeded))` \| [^|]+ \| (?P<retried>[^|]+) \|$", section, re.M
+    )
     documented = {name for name, _ in rows}
     defined = {
-        n for n, v in vars(exceptions).items() if isinstance(v, type) and n != "LabelboxError"
+        n
+        for n, v in vars(exceptions).items()
+        if isinstance(v, type) and n not in {"LabelboxError", "LabelboxProviderError"}
     }
     assert documented == defined
     for name, retried in rows:

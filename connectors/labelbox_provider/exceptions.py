@@ -1,14 +1,20 @@
-"""Every error the provider raises about Labelbox, one line each.
+"""Every error the provider raises, one line each, under one base: ``LabelboxProviderError``.
 
 Messages carry the server's own words (redacted: no API key, no signed-URL query string).
-``retry.is_retryable`` in :mod:`labelbox_provider.hooks._retry` decides which ones are retried.
+``is_retryable`` in :mod:`labelbox_provider.hooks.retry` decides which API errors are retried.
+The builtin second bases (``ValueError``, ``RuntimeError``, ``TimeoutError``) say what kind of
+failure each one is to code that does not know this module.
 """
 
 from __future__ import annotations
 
 
-class LabelboxError(Exception):
-    """Base class: anything that went wrong talking to Labelbox."""
+class LabelboxProviderError(Exception):
+    """Base class of every error this provider raises."""
+
+
+class LabelboxError(LabelboxProviderError):
+    """Anything that went wrong talking to Labelbox, or an invalid argument for it."""
 
 
 class LabelboxConfigError(LabelboxError, ValueError):
@@ -67,3 +73,35 @@ class LabelboxExportFailedError(LabelboxError):
 
 class LabelboxExportTimeoutError(LabelboxError, TimeoutError):
     """The export was not ready before the deadline (an error, never a silent ``None``)."""
+
+
+class WindowError(LabelboxConfigError):
+    """A window or planning argument is invalid (naive datetime, empty window, bad span)."""
+
+
+class ExportFormatError(LabelboxProviderError, ValueError):
+    """The bytes are not one of the three export layouts."""
+
+
+class TransformError(LabelboxProviderError, ValueError):
+    """A record cannot be flattened; the message says why (it never quotes field values)."""
+
+
+class BatchCommitError(LabelboxProviderError, RuntimeError):
+    """A batch could not be committed; nothing of it became visible to readers."""
+
+
+class CountMismatchError(BatchCommitError):
+    """The Parquet files do not hold the row counts the transforms reported."""
+
+
+class ReconcileError(LabelboxProviderError, RuntimeError):
+    """The reconcile export could not be read completely; no tombstone was written."""
+
+
+class WarehouseLoadError(LabelboxProviderError, RuntimeError):
+    """A batch could not be loaded; the warehouse was left as it was."""
+
+
+class CliError(LabelboxProviderError):
+    """A user error on the command line: printed as ``error: <message>`` with exit status 2."""

@@ -22,6 +22,8 @@ from typing import Any, BinaryIO, Literal, NamedTuple
 
 import msgspec
 
+from labelbox_provider.exceptions import ExportFormatError
+
 Format = Literal["v1_array", "v1_object", "ndjson"]
 FORMATS: tuple[str, ...] = ("v1_array", "v1_object", "ndjson")
 
@@ -49,10 +51,6 @@ _TOKEN = re.compile(_STR + rb'|[{}\[\]]|"', re.DOTALL)
 _STRING = re.compile(_STR, re.DOTALL)
 _SCALAR = re.compile(rb"[^,\]\s]*+")
 _DECODER = msgspec.json.Decoder()
-
-
-class ExportFormatError(ValueError):
-    """The bytes are not one of the three export layouts."""
 
 
 def detect_format(fp: BinaryIO) -> Format:

@@ -30,6 +30,7 @@ from labelbox_provider.exceptions import (
     LabelboxExportFailedError,
     LabelboxExportTimeoutError,
     LabelboxNotFoundError,
+    WindowError,
 )
 from labelbox_provider.pipeline_export import (
     ExportHook,
@@ -50,22 +51,15 @@ from labelbox_provider.pipeline_types import (
 from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import (
     Window,
-    WindowError,
     batch_id_for,
     horizon,
     plan_backfill,
     plan_incremental,
     split_window,
-    to_utc,
 )
+from labelbox_provider.utc import to_utc
 
 log = logging.getLogger(__name__)
-
-
-def plain_utc(value: datetime, name: str = "now") -> datetime:
-    """``value`` as a plain ``datetime`` in UTC (pendulum's subclass loses its zone in maths)."""
-    v = to_utc(value, name)
-    return datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, UTC)
 
 
 def wall_now() -> datetime:
@@ -102,7 +96,7 @@ class MirrorPipeline:
 
     def horizon_now(self, now: datetime) -> datetime:
         """``min(now, wall clock)``: a run never plans past the present, even if dated later."""
-        return min(plain_utc(now), plain_utc(self._clock(), "clock"))
+        return min(to_utc(now), to_utc(self._clock(), "clock"))
 
     def plan(self, now: datetime) -> list[Window]:
         """Incremental windows: from ``watermark - lookback`` to ``now - settle_lag``."""
@@ -119,8 +113,8 @@ class MirrorPipeline:
     def plan_backfill(self, start: datetime, end: datetime, now: datetime) -> list[Window]:
         """Windows of an explicit interval ``[start, end)``, clipped to the settle horizon."""
         return plan_backfill(
-            start=plain_utc(start, "start"),
-            end=plain_utc(end, "end"),
+            start=to_utc(start, "start"),
+            end=to_utc(end, "end"),
             max_span=self.config.max_window_span,
             now=self.horizon_now(now),
             settle_lag=self.config.settle_lag,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from labelbox_provider.exceptions import ReconcileError
 from labelbox_provider.pipeline_export import download_export
 from labelbox_provider.pipeline_types import BatchResult, ExportRef
 from labelbox_provider.state.windows import Window, horizon
@@ -59,10 +60,6 @@ def run_reconcile(pipe: MirrorPipeline, now: datetime) -> BatchResult:
         staging = work / "staging"
         rows = write_tombstones(pipe, ref, source, staging / "tombstones", extracted_at)
         return pipe.commit_staged(ref, staging, {"tombstones": rows}, extracted_at)
-
-
-class ReconcileError(RuntimeError):
-    """The reconcile export could not be read completely; no tombstone was written."""
 
 
 def _label_ids(record: Any, project_id: str) -> list[str]:

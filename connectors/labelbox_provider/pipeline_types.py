@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from labelbox_provider.exceptions import LabelboxConfigError
 from labelbox_provider.state.ledger import Manifest
 from labelbox_provider.state.windows import (
     MODES,
@@ -21,6 +22,7 @@ from labelbox_provider.state.windows import (
     isoformat,
     parse_iso,
 )
+from labelbox_provider.utc import to_utc
 
 EXPORT_FORMATS = SOURCE_FORMATS  # "v1" (exportLabels) or "v2" (export tasks)
 DEFAULT_INITIAL_START = datetime(2018, 1, 1, tzinfo=UTC)  # before any Labelbox label existed
@@ -41,14 +43,10 @@ DEFAULT_V2_PARAMS: dict[str, bool] = {
 _PROJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")  # cuid-like, path-safe
 
 
-class PipelineConfigError(ValueError):
-    """An argument of the pipeline or the operator is invalid; the message says what to fix."""
-
-
 def check_project_id(project_id: object) -> str:
     """Return ``project_id`` if it is a path-safe Labelbox id, else raise a clear error."""
     if not isinstance(project_id, str) or not _PROJECT_ID.fullmatch(project_id):
-        raise PipelineConfigError(
+        raise LabelboxConfigError(
             f"project_id={project_id!r} is not a Labelbox project id: use the id shown in the "
             "project's URL (letters, digits, '_', '-', '.'; 1 to 128 characters)"
         )
@@ -60,17 +58,17 @@ def check_destination(root: object) -> str:
     import fsspec
 
     if not isinstance(root, str) or not root.strip():
-        raise PipelineConfigError(f"destination={root!r}: give a folder or an fsspec URL")
+        raise LabelboxConfigError(f"destination={root!r}: give a folder or an fsspec URL")
     protocol = root.split("://", 1)[0] if "://" in root else "file"
     try:
         fsspec.get_filesystem_class(protocol)
     except ValueError:
-        raise PipelineConfigError(
+        raise LabelboxConfigError(
             f"destination protocol {protocol!r} is unknown to fsspec: use a local folder or "
             "a URL such as s3://bucket/path, gs://bucket/path, abfs://container/path"
         ) from None
     except ImportError as exc:
-        raise PipelineConfigError(
+        raise LabelboxConfigError(
             f"destination protocol {protocol!r} needs a package that is not installed ({exc})"
         ) from None
     return root
@@ -78,23 +76,23 @@ def check_destination(root: object) -> str:
 
 def _aware(value: datetime, name: str) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise PipelineConfigError(f"{name}={value!r} must be a timezone-aware datetime (UTC)")
-    return value.astimezone(UTC)
+        raise LabelboxConfigError(f"{name}={value!r} must be a timezone-aware datetime (UTC)")
+    return to_utc(value, name)
 
 
 def _positive(value: object, name: str, *, allow_none: bool = False) -> None:
     if value is None and allow_none:
         return
     if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise PipelineConfigError(f"{name}={value!r} must be a positive number")
+        raise LabelboxConfigError(f"{name}={value!r} must be a positive number")
 
 
 def _duration(value: timedelta, name: str, *, positive: bool) -> None:
     if not isinstance(value, timedelta):
-        raise PipelineConfigError(f"{name}={value!r} must be a timedelta")
+        raise LabelboxConfigError(f"{name}={value!r} must be a timedelta")
     if value < timedelta(0) or (positive and value == timedelta(0)):
         kind = "positive" if positive else "zero or positive"
-        raise PipelineConfigError(f"{name}={value} must be {kind}")
+        raise LabelboxConfigError(f"{name}={value} must be {kind}")
 
 
 @dataclass(frozen=True)
@@ -121,7 +119,7 @@ class PipelineConfig:
         check_project_id(self.project_id)
         check_destination(self.root)
         if self.export_format not in EXPORT_FORMATS:
-            raise PipelineConfigError(
+            raise LabelboxConfigError(
                 f"export_format={self.export_format!r}: use 'v2' (export tasks, default) or 'v1' "
                 "(legacy exportLabels)"
             )

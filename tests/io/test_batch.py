@@ -8,7 +8,8 @@ from typing import Any
 
 import duckdb
 import pytest
-from labelbox_provider.io.batch import CountMismatchError, commit_batch, sweep_orphans
+from labelbox_provider.exceptions import CountMismatchError
+from labelbox_provider.io.batch import commit_batch, sweep_orphans
 from labelbox_provider.io.current import register_current_views
 from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import Window, batch_id_for

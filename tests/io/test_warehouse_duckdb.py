@@ -10,7 +10,8 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from labelbox_provider.io.warehouse import BatchRef, WarehouseLoadError, load_batch
+from labelbox_provider.exceptions import WarehouseLoadError
+from labelbox_provider.io.warehouse import BatchRef, load_batch
 from labelbox_provider.io.warehouse_duckdb import DuckDBWarehouse
 from labelbox_provider.transforms.schemas import SCHEMAS
 

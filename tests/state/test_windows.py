@@ -9,9 +9,9 @@ from itertools import pairwise
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from labelbox_provider.exceptions import WindowError
 from labelbox_provider.state.windows import (
     Window,
-    WindowError,
     advance_watermark,
     batch_id_for,
     chop,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labelbox_provider.transforms import TransformError
+from labelbox_provider.exceptions import TransformError
 
 from ._transform_helpers import rows_v1, rows_v2, v1_record, v2_record
 

@@ -11,14 +11,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from labelbox_provider.exceptions import CliError
 from labelbox_provider.state.windows import isoformat
+from labelbox_provider.utc import to_utc
 
 MAX_CELL = 40  # widest a cell is printed before it is cut with an ellipsis
 _PROJECT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # Labelbox cuids and the emulator's ids
-
-
-class CliError(Exception):
-    """A user error on the command line: printed as ``error: <message>`` with exit status 2."""
 
 
 Handler = Callable[[argparse.Namespace], int]
@@ -34,14 +32,12 @@ def guarded(handler: Handler) -> Handler:
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
-        from labelbox_provider.exceptions import LabelboxConfigError, LabelboxError
+        from labelbox_provider.exceptions import LabelboxConfigError, LabelboxError, WindowError
         from labelbox_provider.hooks._redact import redact
-        from labelbox_provider.pipeline_types import PipelineConfigError
-        from labelbox_provider.state.windows import WindowError
 
         try:
             return handler(args)
-        except (CliError, LabelboxConfigError, PipelineConfigError, WindowError) as exc:
+        except (CliError, LabelboxConfigError, WindowError) as exc:
             print(f"labelbox-export: error: {redact(str(exc))}", file=sys.stderr)
             return 2
         except LabelboxError as exc:
@@ -111,9 +107,7 @@ def parse_time(text: str) -> datetime:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a time: use now, YYYY-MM-DD or ISO 8601 (e.g. 2024-03-01T00:00:00Z)"
         ) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return to_utc(parsed, naive_is_utc=True)
 
 
 def project_id_arg(text: str) -> str:

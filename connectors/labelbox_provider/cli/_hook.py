@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from labelbox_provider.cli._common import CliError
+from labelbox_provider.exceptions import CliError
 
 if TYPE_CHECKING:
     from labelbox_provider.hooks.labelbox import LabelboxHook

@@ -21,7 +21,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from labelbox_provider.cli._common import (
-    CliError,
     add_gap_range_args,
     add_project_arg,
     add_root_arg,
@@ -29,6 +28,7 @@ from labelbox_provider.cli._common import (
     guarded,
 )
 from labelbox_provider.cli.ledger import ledger_status
+from labelbox_provider.exceptions import CliError
 from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import Window
 

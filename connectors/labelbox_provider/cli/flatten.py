@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from labelbox_provider.jsonstream import FORMATS, ExportFormatError
+from labelbox_provider.exceptions import ExportFormatError
+from labelbox_provider.jsonstream import FORMATS
 
 
 def register(subparsers: Any) -> None:

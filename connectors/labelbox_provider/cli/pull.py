@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from labelbox_provider.cli._common import (
-    CliError,
     add_root_arg,
     fmt_time,
     guarded,
@@ -27,6 +26,7 @@ from labelbox_provider.cli._common import (
 )
 from labelbox_provider.cli._hook import API_KEY_ENV, build_hook, check_endpoint
 from labelbox_provider.cli.progress import Progress
+from labelbox_provider.exceptions import CliError
 from labelbox_provider.pipeline_types import BatchResult, RunSummary
 
 if TYPE_CHECKING:

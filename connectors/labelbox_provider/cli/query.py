@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labelbox_provider.cli._common import (
-    CliError,
     add_project_arg,
     add_root_arg,
     guarded,
     positive_int,
     render_table,
 )
+from labelbox_provider.exceptions import CliError
 from labelbox_provider.io.current import TABLES, register_current_views
 
 if TYPE_CHECKING:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from labelbox_provider.exceptions import LabelboxConfigError
+from labelbox_provider.utc import to_utc
 
 DateInput = str | datetime | None
 Side = Literal["start", "end"]
@@ -51,7 +52,7 @@ def _bad(name: str, value: object, why: str) -> LabelboxConfigError:
 
 
 def _from_datetime(value: datetime, side: Side) -> DateBound:
-    moment = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    moment = to_utc(value, naive_is_utc=True)
     whole = moment.replace(microsecond=0)
     if side == "end" and moment.microsecond:
         whole += timedelta(seconds=1)

@@ -27,25 +27,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from labelbox_provider.exceptions import BatchCommitError, CountMismatchError
 from labelbox_provider.io import fs as fsu
 from labelbox_provider.state.ledger import STAGING_DIR, Ledger, Manifest, ManifestFile
-from labelbox_provider.state.windows import (
-    MODES,
-    SOURCE_FORMATS,
-    Window,
-    advance_watermark,
-    to_utc,
-)
+from labelbox_provider.state.windows import MODES, SOURCE_FORMATS, Window, advance_watermark
+from labelbox_provider.utc import to_utc
 
 _PART_RE = re.compile(r"^part-(\d+)-\d+\.parquet$")
-
-
-class BatchCommitError(RuntimeError):
-    """A batch could not be committed; nothing of it became visible to readers."""
-
-
-class CountMismatchError(BatchCommitError):
-    """The Parquet files do not hold the row counts the transforms reported."""
 
 
 @dataclass(frozen=True)

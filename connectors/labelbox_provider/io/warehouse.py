@@ -23,6 +23,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from labelbox_provider.exceptions import WarehouseLoadError
 from labelbox_provider.io.current import TABLES
 from labelbox_provider.io.warehouse_refs import BatchRef
 from labelbox_provider.io.warehouse_sql import (
@@ -39,10 +40,6 @@ from labelbox_provider.io.warehouse_sql import (
 from labelbox_provider.state.ledger import Ledger, Manifest
 
 __all__ = ["BatchRef", "LoadResult", "Warehouse", "WarehouseLoadError", "load_batch"]
-
-
-class WarehouseLoadError(RuntimeError):
-    """A batch could not be loaded; the warehouse was left as it was."""
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,17 @@ or an ISO-8601 string with an offset. Anything else fails with a message saying 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from labelbox_provider.exceptions import LabelboxConfigError
 from labelbox_provider.pipeline_types import (
     DEFAULT_INITIAL_START,
     PipelineConfig,
-    PipelineConfigError,
     check_destination,
     check_project_id,
 )
+from labelbox_provider.utc import to_utc
 
 RUN_MODES = ("auto", "incremental", "backfill", "reconcile")  # operator ``mode`` values
 _PLACEHOLDER_PROJECT = "templated"  # stands in for a Jinja project id at construction
@@ -33,7 +34,7 @@ def as_duration(value: object, name: str) -> timedelta:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return timedelta(seconds=value)
-    raise PipelineConfigError(f"{name}={value!r}: pass a timedelta or a number of seconds")
+    raise LabelboxConfigError(f"{name}={value!r}: pass a timedelta or a number of seconds")
 
 
 def as_instant(value: object, name: str) -> datetime:
@@ -42,16 +43,15 @@ def as_instant(value: object, name: str) -> datetime:
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            raise PipelineConfigError(
+            raise LabelboxConfigError(
                 f"{name}={value!r} is not ISO 8601: use e.g. '2024-01-01T00:00:00+00:00'"
             ) from None
     if not isinstance(value, datetime) or value.tzinfo is None:
-        raise PipelineConfigError(
+        raise LabelboxConfigError(
             f"{name}={value!r} must be timezone-aware: use pendulum.datetime(..., tz='UTC') "
             "or a string with an offset"
         )
-    v = value.astimezone(UTC)  # a plain datetime: pendulum's loses its zone in arithmetic
-    return datetime(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, UTC)
+    return to_utc(value, name)
 
 
 def pipeline_options(
@@ -86,7 +86,7 @@ def pipeline_options(
 def validate(project_id: object, destination: object, mode: str, options: dict[str, Any]) -> None:
     """Fail fast: check every argument that is not a Jinja template (raises ValueError)."""
     if mode not in RUN_MODES:
-        raise PipelineConfigError(f"mode={mode!r}: use one of {', '.join(RUN_MODES)}")
+        raise LabelboxConfigError(f"mode={mode!r}: use one of {', '.join(RUN_MODES)}")
     if not is_template(project_id):
         check_project_id(project_id)
     if not is_template(destination):

@@ -14,35 +14,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import pairwise
+
+from labelbox_provider.exceptions import WindowError
+from labelbox_provider.utc import to_utc
 
 SECOND = timedelta(seconds=1)  # granularity of the export API's date filters
 SOURCE_FORMATS = ("v1", "v2")  # export v1 (exportLabels) and export v2 (export tasks)
 MODES = ("incremental", "backfill", "reconcile")  # why a batch was written
 COVERING_MODES = ("incremental", "backfill")  # modes whose batches count as window coverage
-
-
-class WindowError(ValueError):
-    """A window or planning argument is invalid (naive datetime, empty window, bad span)."""
-
-
-def to_utc(value: datetime, name: str = "datetime") -> datetime:
-    """Return ``value`` as a plain ``datetime`` in UTC; naive datetimes are refused, not guessed.
-
-    Subclasses (Airflow hands out pendulum ``DateTime`` objects) are converted to the standard
-    class: pendulum drops the zone when a ``timedelta`` is subtracted from a stdlib-UTC value.
-
-    >>> import pendulum
-    >>> type(to_utc(pendulum.datetime(2026, 1, 1))) is datetime
-    True
-    """
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise WindowError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
-    utc = value.astimezone(UTC)
-    return datetime(
-        utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond, UTC
-    )
 
 
 def floor_second(value: datetime) -> datetime:
@@ -69,8 +50,8 @@ class Window:
     end: datetime
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "start", to_utc(self.start, "window start"))
-        object.__setattr__(self, "end", to_utc(self.end, "window end"))
+        object.__setattr__(self, "start", to_utc(self.start, "window start", error=WindowError))
+        object.__setattr__(self, "end", to_utc(self.end, "window end", error=WindowError))
         if self.start >= self.end:
             raise WindowError(
                 f"window start {self.start.isoformat()} must be before end {self.end.isoformat()}"
@@ -83,7 +64,7 @@ class Window:
 
     def contains(self, instant: datetime) -> bool:
         """True when ``start <= instant < end``."""
-        return self.start <= to_utc(instant) < self.end
+        return self.start <= to_utc(instant, error=WindowError) < self.end
 
     def filter_bounds(self) -> tuple[datetime, datetime]:
         """Inclusive, whole-second ``(start, end)`` for the API's ``last_activity`` filter.
@@ -108,12 +89,14 @@ class Window:
 
 def isoformat(value: datetime) -> str:
     """ISO 8601 in UTC with microseconds and a ``Z`` suffix (stable, sortable)."""
-    return to_utc(value).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return (
+        to_utc(value, error=WindowError).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    )
 
 
 def parse_iso(text: str) -> datetime:
     """Parse what :func:`isoformat` wrote (any aware ISO 8601 string), in UTC."""
-    return to_utc(datetime.fromisoformat(text), "timestamp")
+    return to_utc(datetime.fromisoformat(text), "timestamp", error=WindowError)
 
 
 def chop(start: datetime, end: datetime, max_span: timedelta) -> list[Window]:
@@ -124,7 +107,7 @@ def chop(start: datetime, end: datetime, max_span: timedelta) -> list[Window]:
     """
     if max_span <= timedelta(0):
         raise WindowError(f"max_span must be positive, got {max_span}")
-    start, end = to_utc(start, "start"), to_utc(end, "end")
+    start, end = to_utc(start, "start", error=WindowError), to_utc(end, "end", error=WindowError)
     windows: list[Window] = []
     cursor = start
     while cursor < end:
@@ -138,7 +121,7 @@ def horizon(now: datetime, settle_lag: timedelta) -> datetime:
     """Latest instant a window may end at: ``now - settle_lag``, floored to the second."""
     if settle_lag < timedelta(0):
         raise WindowError(f"settle_lag must not be negative, got {settle_lag}")
-    return floor_second(to_utc(now, "now") - settle_lag)
+    return floor_second(to_utc(now, "now", error=WindowError) - settle_lag)
 
 
 def plan_incremental(
@@ -158,8 +141,12 @@ def plan_incremental(
     """
     if lookback < timedelta(0):
         raise WindowError(f"lookback must not be negative, got {lookback}")
-    initial = to_utc(initial_start, "initial_start")
-    start = initial if watermark is None else max(initial, to_utc(watermark) - lookback)
+    initial = to_utc(initial_start, "initial_start", error=WindowError)
+    start = (
+        initial
+        if watermark is None
+        else max(initial, to_utc(watermark, error=WindowError) - lookback)
+    )
     return chop(start, horizon(now, settle_lag), max_span)
 
 

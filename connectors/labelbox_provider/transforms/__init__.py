@@ -7,7 +7,9 @@ Public surface: :data:`TABLES`, :data:`SCHEMAS`, :data:`KEYS`, :class:`Lineage`,
 
 from __future__ import annotations
 
-from .common import Lineage, RecordContext, TransformError
+from labelbox_provider.exceptions import TransformError
+
+from .common import Lineage, RecordContext
 from .flatten import flatten_file
 from .schemas import KEYS, LINEAGE_COLUMNS, SCHEMAS, TABLES
 from .v1 import v1_record_rows

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from .common import Row, TransformError, as_dict, as_list, extra_json, text
+from labelbox_provider.exceptions import TransformError
+
+from .common import Row, as_dict, as_list, extra_json, text
 
 # Keys mapped to columns; any other (a question's keyframe, an answer's position...) is kept
 # in extra_json.

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import msgspec
+
+from labelbox_provider.exceptions import TransformError
+from labelbox_provider.utc import to_utc
 
 from .schemas import TABLES
 
@@ -15,10 +18,6 @@ Row = dict[str, Any]
 Rows = dict[str, list[Row]]
 
 _ENCODER = msgspec.json.Encoder(order="sorted")
-
-
-class TransformError(ValueError):
-    """A record cannot be flattened; the message says why (it never quotes field values)."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +67,7 @@ def ts(value: Any, what: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise TransformError(f"{what}: not an ISO-8601 timestamp") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return to_utc(parsed, naive_is_utc=True)
 
 
 def num(value: Any, what: str) -> float | None:

@@ -18,7 +18,9 @@ from typing import Any
 
 from msgspec import UNSET, UnsetType
 
-from .common import TransformError, flag, open_ring, to_json, ts
+from labelbox_provider.exceptions import TransformError
+
+from .common import flag, open_ring, to_json, ts
 from .typed import Box, FastPath, Float, Int64, Point, Strict, Vertex, media_columns
 from .v1 import _project_from_url, _relationship, _workflow
 

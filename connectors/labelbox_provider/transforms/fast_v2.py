@@ -16,7 +16,9 @@ from typing import Any
 
 from msgspec import UNSET, UnsetType
 
-from .common import TransformError, as_list, flag, open_ring, to_json
+from labelbox_provider.exceptions import TransformError
+
+from .common import as_list, flag, open_ring, to_json
 from .common import ts as _ts
 from .typed import Box, FastPath, Float, Int64, Point, Strict, Vertex, media_columns
 from .v2 import _review, _step

@@ -20,10 +20,11 @@ from typing import Any
 
 import msgspec
 
+from labelbox_provider.exceptions import TransformError
 from labelbox_provider.jsonstream import Decoded, detect_format, iter_decoded
 
 from . import fast_v1, fast_v2
-from .common import Lineage, RecordContext, Row, Rows, TransformError
+from .common import Lineage, RecordContext, Row, Rows
 from .sink import TableSink
 from .typed import FastPath
 from .v1 import v1_record_rows

@@ -11,18 +11,9 @@ from typing import Any
 
 import msgspec
 
-from .common import (
-    Row,
-    TransformError,
-    as_dict,
-    as_list,
-    extra_json,
-    integer,
-    num,
-    open_ring,
-    text,
-    to_json,
-)
+from labelbox_provider.exceptions import TransformError
+
+from .common import Row, as_dict, as_list, extra_json, integer, num, open_ring, text, to_json
 
 _V1_KNOWN = frozenset(
     {"featureId", "schemaId", "title", "value", "color", "instanceURI", "classifications"}

@@ -13,12 +13,13 @@ from typing import Any
 
 import msgspec
 
+from labelbox_provider.exceptions import TransformError
+
 from .classifications import Parent, add_v1_classification_rows
 from .common import (
     RecordContext,
     Row,
     Rows,
-    TransformError,
     as_dict,
     as_list,
     extra_json,

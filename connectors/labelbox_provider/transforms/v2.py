@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from labelbox_provider.exceptions import TransformError
+
 from .common import (
     RecordContext,
     Row,
     Rows,
-    TransformError,
     as_dict,
     as_list,
     extra_json,
