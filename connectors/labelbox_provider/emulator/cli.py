@@ -123,7 +123,7 @@ def _server_kwargs(args: argparse.Namespace) -> dict[str, Any]:
 
 def serve(args: argparse.Namespace) -> int:
     """Start the server, print the ready line, wait for a signal."""
-    from labelbox_provider.emulator.server import EmulatorServer
+    from labelbox_provider.emulator.server.runner import EmulatorServer
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from labelbox_provider.emulator.server import EmulatorServer
+from labelbox_provider.emulator.server.runner import EmulatorServer
 
 __all__ = [
     "SDK_QUERIES",

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelbox_provider.emulator.ids import hashed_id
-from labelbox_provider.emulator.timeline import (
+from labelbox_provider.emulator.world.ids import hashed_id
+from labelbox_provider.emulator.world.timeline import (
     DELETED,
     DONE,
     IN_REVIEW,

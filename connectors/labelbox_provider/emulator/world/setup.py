@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from labelbox_provider.emulator._world_view import ProjectCtx
-from labelbox_provider.emulator.ids import b36, digest, hashed_id
-from labelbox_provider.emulator.ontology import build_ontology
-from labelbox_provider.emulator.timeline import ProjectState, populate
+from labelbox_provider.emulator.world.ids import b36, digest, hashed_id
+from labelbox_provider.emulator.world.ontology import build_ontology
+from labelbox_provider.emulator.world.timeline import ProjectState, populate
+from labelbox_provider.emulator.world.views import ProjectCtx
 
 _USER_NAMES = ("Ada Admin", "Lena Labeler", "Raj Reviewer", "Kim Keypoint")  # user 0 = API user
 _ALL_MEDIA = frozenset(

@@ -1,4 +1,4 @@
-"""Plain data types of the world's public API (re-exported by ``world``)."""
+"""Plain data types of the world's public API (re-exported by the ``world`` package)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, time, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from labelbox_provider.emulator.world import ExportFilter, V2Params
+from labelbox_provider.emulator.world.api import ExportFilter, V2Params
 
 __all__ = ["FilterError", "parse_date", "v1_filter", "v2_filter", "v2_params"]
 

@@ -2,7 +2,7 @@
 
 Everything is a pure function of ``seed`` and the sequence of calls made on the world. Project
 state is built lazily on first use and kept in compact arrays (``timeline``); records are
-rendered one at a time while an export streams (``render_v1``/``render_v2``), never up front.
+rendered one at a time while an export streams (``v1_records``/``v2_records``), never up front.
 
 Clock: the history of each project spans ``[start, start + history_days]`` and the clock starts
 at its end. ``advance`` moves it forward and spreads generated events over the elapsed time.
@@ -35,10 +35,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from labelbox_provider.emulator import _world_query as q
-from labelbox_provider.emulator._world_events import Effect, apply_event, undo
-from labelbox_provider.emulator._world_setup import Setup, WorldConfig
-from labelbox_provider.emulator._world_types import (
+from labelbox_provider.emulator.world import query as q
+from labelbox_provider.emulator.world.api import (
     ALL_MEDIA_TYPES,
     EVENT_KINDS,
     V1_ERAS,
@@ -46,20 +44,14 @@ from labelbox_provider.emulator._world_types import (
     ProjectInfo,
     V2Params,
 )
-from labelbox_provider.emulator._world_v2record import render_row
-from labelbox_provider.emulator._world_view import LabelView, ProjectCtx, RowView
-from labelbox_provider.emulator.render_v1 import mask_token, render_frames, render_record
-from labelbox_provider.emulator.timeline import ProjectState
+from labelbox_provider.emulator.world.events import Effect, apply_event, undo
+from labelbox_provider.emulator.world.setup import Setup, WorldConfig
+from labelbox_provider.emulator.world.timeline import ProjectState
+from labelbox_provider.emulator.world.v1_records import mask_token, render_frames, render_record
+from labelbox_provider.emulator.world.v2_records import render_row
+from labelbox_provider.emulator.world.views import LabelView, ProjectCtx, RowView
 
-__all__ = [
-    "ALL_MEDIA_TYPES",
-    "EVENT_KINDS",
-    "V1_ERAS",
-    "ExportFilter",
-    "ProjectInfo",
-    "V2Params",
-    "World",
-]
+__all__ = ["World"]
 
 
 class World:

@@ -1,9 +1,9 @@
 """The neutral content model of a label and its procedural generator.
 
 A label's content (objects, classification trees, relationships, video frames) is a pure
-function of (seed, label id, content version, ontology). Both renderers (``render_v1`` and
-``render_v2``) read this one model, so the same label exported as v1 and as v2 carries the same
-feature ids, schema ids, geometry values and answers.
+function of (seed, label id, content version, ontology). Both renderers (``v1_records`` and
+``v2_annotations``) read this one model, so the same label exported as v1 and as v2 carries the
+same feature ids, schema ids, geometry values and answers.
 
 Geometry is kept neutral (plain numbers) and each renderer spells it in its own format:
 
@@ -29,7 +29,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from labelbox_provider.emulator._world_geometry import (
+from labelbox_provider.emulator.world.geometry import (
     CORPUS,
     MESSAGE_COUNT,
     flat_geometry,
@@ -37,8 +37,8 @@ from labelbox_provider.emulator._world_geometry import (
     interpolate,
     segments,
 )
-from labelbox_provider.emulator.ids import digest, feature_id, feature_id_base
-from labelbox_provider.emulator.ontology import FRAME_KINDS, Ontology, Option, Question, Tool
+from labelbox_provider.emulator.world.ids import digest, feature_id, feature_id_base
+from labelbox_provider.emulator.world.ontology import FRAME_KINDS, Ontology, Option, Question, Tool
 
 VIDEO_FRAME_COUNT = 120  # frames per simulated video (frames are numbered from 1)
 DICOM_FRAME_COUNT = 40  # frames per simulated DICOM plane

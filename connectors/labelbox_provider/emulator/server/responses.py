@@ -7,14 +7,13 @@ import socket
 import struct
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from labelbox_provider.emulator.faults import FaultRule
-from labelbox_provider.emulator.server_errors import RATE_LIMIT_MESSAGE, UPSTREAM_RESET_BODY
+from labelbox_provider.emulator.server.errors import RATE_LIMIT_MESSAGE, UPSTREAM_RESET_BODY
 
 __all__ = [
     "HTTP_FAULTS",
@@ -148,8 +147,3 @@ class SpanResponse(Response):
             await _abort(scope)
             return
         await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-def log_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
-    """Request headers safe to log (authorization removed)."""
-    return {k: v for k, v in headers.items() if k.lower() not in ("authorization", "cookie")}

@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from labelbox_provider.emulator._world_geometry import MESSAGE_COUNT, PAGE_COUNT
-from labelbox_provider.emulator.content import (
+from labelbox_provider.emulator.world.content import (
     DICOM_FRAME_COUNT,
     VIDEO_FRAME_COUNT,
     LabelContent,
     generate,
 )
-from labelbox_provider.emulator.ids import EntityIds, b36, digest, hashed_id, hashed_uuid
-from labelbox_provider.emulator.ontology import Ontology
-from labelbox_provider.emulator.timeline import ProjectState, Review, Step
+from labelbox_provider.emulator.world.geometry import MESSAGE_COUNT, PAGE_COUNT
+from labelbox_provider.emulator.world.ids import EntityIds, b36, digest, hashed_id, hashed_uuid
+from labelbox_provider.emulator.world.ontology import Ontology
+from labelbox_provider.emulator.world.timeline import ProjectState, Review, Step
 
 BASE_URL = "{base_url}"  # placeholder the server replaces with its own scheme://host:port
 BATCH_SIZE = 1000  # data rows per simulated batch

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from labelbox_provider.emulator.ids import hashed_uuid
+from labelbox_provider.emulator.world.ids import hashed_uuid
 
 CORPUS = (
     "Metal-insulator transitions have been one of the central topics in condensed matter "

@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from labelbox_provider.emulator.graphql import Operation, Selection, project
-from labelbox_provider.emulator.server_errors import GraphQLError, not_found
-from labelbox_provider.emulator.server_filters import FilterError, v1_filter, v2_filter, v2_params
-from labelbox_provider.emulator.server_state import ServerState
-from labelbox_provider.emulator.server_tasks import resolve_task, task_record
+from labelbox_provider.emulator.server.errors import GraphQLError, not_found
+from labelbox_provider.emulator.server.filters import FilterError, v1_filter, v2_filter, v2_params
+from labelbox_provider.emulator.server.graphql_parser import Operation, Selection, project
+from labelbox_provider.emulator.server.state import ServerState
+from labelbox_provider.emulator.server.tasks import resolve_task, task_record
 
 __all__ = ["KNOWN_OPERATIONS", "execute"]
 

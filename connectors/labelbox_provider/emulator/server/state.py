@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from labelbox_provider.emulator.exports import (
+from labelbox_provider.emulator.faults import FaultPlan
+from labelbox_provider.emulator.server.exports import (
     ExportJob,
     Fate,
     Spool,
@@ -20,12 +21,12 @@ from labelbox_provider.emulator.exports import (
     render_v2,
     start_spool,
 )
-from labelbox_provider.emulator.faults import FaultPlan
-from labelbox_provider.emulator.ids import hashed_id
-from labelbox_provider.emulator.server_signing import UrlSigner
+from labelbox_provider.emulator.server.signing import UrlSigner
+from labelbox_provider.emulator.world.ids import hashed_id
 
 if TYPE_CHECKING:
-    from labelbox_provider.emulator.world import ExportFilter, ProjectInfo, V2Params, World
+    from labelbox_provider.emulator.world.api import ExportFilter, ProjectInfo, V2Params
+    from labelbox_provider.emulator.world.model import World
 
 __all__ = ["EmulatorSettings", "ServerState"]
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from labelbox_provider.emulator._world_view import LabelView, ProjectCtx, RowView
-from labelbox_provider.emulator.render_v2 import render_annotations, ts_v2
-from labelbox_provider.emulator.timeline import TASKS, Step
+from labelbox_provider.emulator.world.timeline import TASKS, Step
+from labelbox_provider.emulator.world.v2_annotations import render_annotations, ts_v2
+from labelbox_provider.emulator.world.views import LabelView, ProjectCtx, RowView
 
 if TYPE_CHECKING:
-    from labelbox_provider.emulator._world_types import V2Params
+    from labelbox_provider.emulator.world.api import V2Params
 
 
 def _review(view: LabelView, review: Any) -> dict[str, Any]:

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 from labelbox_provider.emulator.faults import FaultPlan, FaultRule
-from labelbox_provider.emulator.graphql import GraphQLSyntaxError, parse, project
-from labelbox_provider.emulator.server_http import parse_range
-from labelbox_provider.emulator.server_signing import UrlSigner, redact_url
+from labelbox_provider.emulator.server.graphql_parser import GraphQLSyntaxError, parse, project
+from labelbox_provider.emulator.server.responses import parse_range
+from labelbox_provider.emulator.server.signing import UrlSigner, redact_url
 
 pytestmark = pytest.mark.unit
 
@@ -154,7 +154,7 @@ def test_signed_urls_check_path_extras_and_expiry() -> None:
 
 
 def test_filters_v1_date_forms() -> None:
-    from labelbox_provider.emulator.server_filters import v1_filter
+    from labelbox_provider.emulator.server.filters import v1_filter
 
     flt = v1_filter(
         {
@@ -172,7 +172,7 @@ def test_filters_v1_date_forms() -> None:
 
 
 def test_filters_v2_timezone_ids_and_workflow() -> None:
-    from labelbox_provider.emulator.server_filters import FilterError, v2_filter, v2_params
+    from labelbox_provider.emulator.server.filters import FilterError, v2_filter, v2_params
 
     tz = "America/New_York"
     flt = v2_filter(

@@ -17,12 +17,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from labelbox_provider.emulator.faults import FaultPlan, FaultRule
-from labelbox_provider.emulator.server_state import EmulatorSettings, ServerState
+from labelbox_provider.emulator.server.state import EmulatorSettings, ServerState
 
 if TYPE_CHECKING:
     import uvicorn
 
-    from labelbox_provider.emulator.world import World
+    from labelbox_provider.emulator.world.model import World
 
 __all__ = ["EmulatorServer"]
 
@@ -83,10 +83,10 @@ class EmulatorServer:
         """Build the world, bind the socket, start serving; returns once it accepts requests."""
         import uvicorn
 
-        from labelbox_provider.emulator.server_app import build_app
+        from labelbox_provider.emulator.server.app import build_app
 
         if self._world is None:
-            from labelbox_provider.emulator.world import World
+            from labelbox_provider.emulator.world.model import World
 
             self._world = World(**self._world_options)
         if self._api_key is not None:

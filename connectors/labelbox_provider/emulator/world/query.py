@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from labelbox_provider.emulator._world_view import LabelView, ProjectCtx, RowView
-from labelbox_provider.emulator.content import iter_answers
-from labelbox_provider.emulator.timeline import LIVE, TASKS, ProjectState
+from labelbox_provider.emulator.world.content import iter_answers
+from labelbox_provider.emulator.world.timeline import LIVE, TASKS, ProjectState
+from labelbox_provider.emulator.world.views import LabelView, ProjectCtx, RowView
 
 if TYPE_CHECKING:
-    from labelbox_provider.emulator._world_types import ExportFilter
+    from labelbox_provider.emulator.world.api import ExportFilter
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INF = 1 << 62

@@ -14,19 +14,19 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from labelbox_provider.emulator.control import control_routes
 from labelbox_provider.emulator.faults import FaultRule
-from labelbox_provider.emulator.graphql import GraphQLSyntaxError, Operation, parse
-from labelbox_provider.emulator.server_downloads import download_routes
-from labelbox_provider.emulator.server_errors import GraphQLError
-from labelbox_provider.emulator.server_graphql import execute
-from labelbox_provider.emulator.server_http import (
+from labelbox_provider.emulator.server.control import control_routes
+from labelbox_provider.emulator.server.downloads import download_routes
+from labelbox_provider.emulator.server.errors import GraphQLError
+from labelbox_provider.emulator.server.graphql_parser import GraphQLSyntaxError, Operation, parse
+from labelbox_provider.emulator.server.resolvers import execute
+from labelbox_provider.emulator.server.responses import (
     HTTP_FAULTS,
     RAW_SEND,
     bearer_ok,
     fault_response,
 )
-from labelbox_provider.emulator.server_state import ServerState
+from labelbox_provider.emulator.server.state import ServerState
 
 __all__ = ["build_app"]
 

@@ -19,16 +19,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from labelbox_provider.emulator.exports import ExportJob, Spool
-from labelbox_provider.emulator.server_errors import gcs_error
-from labelbox_provider.emulator.server_http import (
+from labelbox_provider.emulator.server.errors import gcs_error
+from labelbox_provider.emulator.server.exports import ExportJob, Spool
+from labelbox_provider.emulator.server.responses import (
     HTTP_FAULTS,
     SpanResponse,
     bearer_ok,
     fault_response,
     parse_range,
 )
-from labelbox_provider.emulator.server_state import ServerState
+from labelbox_provider.emulator.server.state import ServerState
 
 __all__ = ["download_routes"]
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from labelbox_provider.emulator._world_view import BASE_URL, LabelView
-from labelbox_provider.emulator.content import Classification, LabelContent, Obj
-from labelbox_provider.emulator.ids import digest
-from labelbox_provider.emulator.ontology import ANNOTATION_KINDS
+from labelbox_provider.emulator.world.content import Classification, LabelContent, Obj
+from labelbox_provider.emulator.world.ids import digest
+from labelbox_provider.emulator.world.ontology import ANNOTATION_KINDS
+from labelbox_provider.emulator.world.views import BASE_URL, LabelView
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DICOM_PLANES = ("Axial", "Sagittal", "Coronal")  # DICOM groups, in export order

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from labelbox_provider.emulator.ids import hashed_id
+from labelbox_provider.emulator.world.ids import hashed_id
 
 # A tree spec: (kind, name, [(option name, [nested question specs]), ...]).
 QSpec = tuple[str, str, list[tuple[str, list["QSpec"]]]]

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelbox_provider.emulator.exports import ExportJob, Spool
-from labelbox_provider.emulator.graphql import Selection
-from labelbox_provider.emulator.server_errors import GraphQLError
-from labelbox_provider.emulator.server_state import ServerState
+from labelbox_provider.emulator.server.errors import GraphQLError
+from labelbox_provider.emulator.server.exports import ExportJob, Spool
+from labelbox_provider.emulator.server.graphql_parser import Selection
+from labelbox_provider.emulator.server.state import ServerState
 
 __all__ = ["resolve_task", "stream_url", "task_record"]
 

@@ -29,8 +29,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from labelbox_provider.emulator.server_http import bearer_ok
-from labelbox_provider.emulator.server_state import ServerState
+from labelbox_provider.emulator.server.responses import bearer_ok
+from labelbox_provider.emulator.server.state import ServerState
 
 __all__ = ["control_routes", "jsonable"]
 

@@ -14,9 +14,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from labelbox_provider.emulator._world_view import BASE_URL, LabelView, ProjectCtx
-from labelbox_provider.emulator.content import Classification, FrameGeom, Obj
-from labelbox_provider.emulator.timeline import TASKS, Step
+from labelbox_provider.emulator.world.content import Classification, FrameGeom, Obj
+from labelbox_provider.emulator.world.timeline import TASKS, Step
+from labelbox_provider.emulator.world.views import BASE_URL, LabelView, ProjectCtx
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _KEYS_2020 = (
