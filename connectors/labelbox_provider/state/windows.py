@@ -43,6 +43,7 @@ def ceil_second(value: datetime) -> datetime:
 class Window(JsonRecord):
     """A half-open UTC interval ``[start, end)`` with ``start < end``; JSON ``{start, end}``.
 
+    >>> from datetime import UTC
     >>> w = Window(datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC))
     >>> w.span
     datetime.timedelta(days=1)
@@ -240,6 +241,7 @@ def batch_id_for(project_id: str, w: Window, source_format: str, mode: str = "in
     Re-running a window therefore replaces its batch instead of adding a duplicate. The id is
     readable (mode, format, window) and ends with a short hash that also binds the project.
 
+    >>> from datetime import UTC
     >>> w = Window(datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC))
     >>> batch_id_for("p1", w, "v2").startswith("incremental-v2-20240101T000000Z-20240102T000000Z-")
     True

@@ -10,14 +10,9 @@ public names are importable from this package too.
 
 from __future__ import annotations
 
-from labelbox_provider.io.warehouse.load import (
-    BatchRef,
-    LoadResult,
-    Warehouse,
-    WarehouseLoadError,
-    load_batch,
-    warehouse_for,
-)
+from labelbox_provider.exceptions import WarehouseLoadError
+from labelbox_provider.io.warehouse.load import LoadResult, Warehouse, load_batch, warehouse_for
+from labelbox_provider.io.warehouse.refs import BatchRef
 
 __all__ = [
     "BatchRef",

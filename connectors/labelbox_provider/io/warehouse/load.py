@@ -40,15 +40,6 @@ from labelbox_provider.io.warehouse.sql import (
 from labelbox_provider.state.codec import JsonRecord
 from labelbox_provider.state.ledger import Ledger, Manifest
 
-__all__ = [
-    "BatchRef",
-    "LoadResult",
-    "Warehouse",
-    "WarehouseLoadError",
-    "load_batch",
-    "warehouse_for",
-]
-
 
 @dataclass(frozen=True)
 class LoadResult(JsonRecord):
