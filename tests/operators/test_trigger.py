@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from labelbox_provider.pipeline_types import ExportRef
+from labelbox_provider.pipeline.types import ExportRef
 from labelbox_provider.state.windows import Window
 from labelbox_provider.triggers.labelbox import LabelboxExportTrigger
 
@@ -23,7 +23,14 @@ def _events(trigger: LabelboxExportTrigger) -> list[dict]:
 
 @pytest.mark.unit
 def test_serialize_round_trip_rebuilds_an_equal_trigger():
-    ref = ExportRef("cl1234", W, "incremental", "v2", "task-1", "batch-1").to_dict()
+    ref = ExportRef(
+        project_id="cl1234",
+        window=W,
+        mode="incremental",
+        source_format="v2",
+        export_id="task-1",
+        batch_id="batch-1",
+    ).to_dict()
     trigger = LabelboxExportTrigger(ref, "lbx", 0.5, 123.0, {"queue": []})
     path, kwargs = trigger.serialize()
     assert path == "labelbox_provider.triggers.labelbox.LabelboxExportTrigger"
@@ -47,7 +54,14 @@ def test_run_yields_one_success_event_with_ids(emu, make_pipeline, fmt):
 
 @pytest.mark.integration
 def test_unknown_task_yields_an_error_event_with_the_message(emu):
-    ref = ExportRef(emu.projects[0]["id"], W, "incremental", "v2", "no-such-task", "b")
+    ref = ExportRef(
+        project_id=emu.projects[0]["id"],
+        window=W,
+        mode="incremental",
+        source_format="v2",
+        export_id="no-such-task",
+        batch_id="b",
+    )
     (event,) = _events(LabelboxExportTrigger(ref.to_dict(), poll_interval=0.01))
     assert event["status"] == "error" and "no-such-task" in event["message"]
 

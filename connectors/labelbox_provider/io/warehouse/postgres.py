@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from labelbox_provider.io.warehouse import Session, Warehouse
-from labelbox_provider.io.warehouse_pgcopy import copy_text, pg_type
-from labelbox_provider.io.warehouse_sql import quote, staging
+from labelbox_provider.io.warehouse.load import Session, Warehouse
+from labelbox_provider.io.warehouse.pgcopy import copy_text, pg_type
+from labelbox_provider.io.warehouse.sql import quote, staging
 from labelbox_provider.state.ledger import Ledger
 
 if TYPE_CHECKING:

@@ -32,19 +32,22 @@ from labelbox_provider.exceptions import (
     LabelboxNotFoundError,
     WindowError,
 )
-from labelbox_provider.pipeline_export import (
+from labelbox_provider.pipeline import commit
+from labelbox_provider.pipeline.config import PipelineConfig
+from labelbox_provider.pipeline.export import (
     ExportHook,
+    count_records,
     create_export,
     download_export,
     download_frames,
+    over_budget,
     poll_export,
 )
-from labelbox_provider.pipeline_stage import count_records, flatten_into, over_budget
-from labelbox_provider.pipeline_types import (
+from labelbox_provider.pipeline.reconcile import reconcile_export
+from labelbox_provider.pipeline.types import (
     BatchResult,
     ExportRef,
     ExportState,
-    PipelineConfig,
     RunSummary,
     WindowOutcome,
 )
@@ -137,7 +140,14 @@ class MirrorPipeline:
         """
         fmt, pid = self.config.export_format, self.config.project_id
         batch_id = batch_id_for(pid, window, fmt, mode)
-        ref = ExportRef(pid, window, mode, fmt, "", batch_id)
+        ref = ExportRef(
+            batch_id=batch_id,
+            window=window,
+            source_format=fmt,
+            mode=mode,
+            export_id="",
+            project_id=pid,
+        )
         pending = self.ledger.pending_export(window, fmt, mode)
         if pending is not None and self._reusable(replace(ref, export_id=pending.export_id)):
             log.info("re-attaching to export %s of window %s", pending.export_id, window)
@@ -227,7 +237,7 @@ class MirrorPipeline:
         self, ref: ExportRef, export_file: Path, frames: Path | None, extracted_at: datetime
     ) -> BatchResult:
         staging = export_file.parent / "staging"
-        counts = flatten_into(
+        counts = commit.flatten_into(
             export_file, staging, ref, extracted_at=extracted_at, frames_dir=frames
         )
         return self.commit_staged(ref, staging, counts, extracted_at)
@@ -236,23 +246,9 @@ class MirrorPipeline:
         self, ref: ExportRef, staging: Path, counts: dict[str, int], extracted_at: datetime
     ) -> BatchResult:
         """Commit ``staging/<table>/*.parquet`` as the batch of ``ref`` (atomic, see io.batch)."""
-        from labelbox_provider.io.batch import commit_batch
-
-        staging.mkdir(parents=True, exist_ok=True)
-        manifest = commit_batch(
-            self.ledger,
-            staging_dir=staging,
-            batch_id=ref.batch_id,
-            window=ref.window,
-            source_format=ref.source_format,
-            export_id=ref.export_id,
-            extracted_at=extracted_at,
-            counts=counts,
-            initial_start=self.config.initial_start,
-            mode=ref.mode,
+        return commit.commit_staged(
+            self.ledger, ref, staging, counts, extracted_at, initial_start=self.config.initial_start
         )
-        log.info("committed batch %s: %s", manifest.batch_id, manifest.counts)
-        return BatchResult.from_manifest(manifest, self.ledger.url(f"_ledger/{ref.batch_id}.json"))
 
     # -- whole runs ------------------------------------------------------------------------
 
@@ -290,7 +286,14 @@ class MirrorPipeline:
         return self.run_windows(self.plan_backfill(start, end, now), "backfill")
 
     def reconcile(self, now: datetime) -> BatchResult:
-        """Export every id and write tombstones for labels the source no longer has."""
-        from labelbox_provider.pipeline_reconcile import run_reconcile
+        """Export every id and write tombstones for labels the source no longer has.
 
-        return run_reconcile(self, now)
+        The export covers ``[initial_start, now - settle_lag)`` with no activity filter; see
+        :mod:`labelbox_provider.pipeline.reconcile` for what happens to it.
+        """
+        c = self.config
+        end = horizon(self.horizon_now(now), c.settle_lag)
+        ref = self.start_export(Window(c.initial_start, end), "reconcile")
+        state = self.wait(ref)
+        detected_at = state.created_at or self.horizon_now(now)
+        return reconcile_export(self.hook, ref, detected_at, config=c, commit=self.commit_staged)

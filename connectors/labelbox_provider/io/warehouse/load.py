@@ -4,11 +4,11 @@ A load reads exactly the files one batch's manifest lists, stages them in tempor
 merges them into the warehouse's tables in one transaction, so that after loading any set of
 committed batches, in any order, any number of times, the warehouse holds what the current view
 (:mod:`labelbox_provider.io.current`) computes from those batches. The merge rule is spelt out in
-:mod:`labelbox_provider.io.warehouse_sql`.
+:mod:`labelbox_provider.io.warehouse.sql`.
 
-Two targets share the rule: :class:`~labelbox_provider.io.warehouse_duckdb.DuckDBWarehouse` (a
+Two targets share the rule: :class:`~labelbox_provider.io.warehouse.duckdb.DuckDBWarehouse` (a
 local file, the embedded default) and
-:class:`~labelbox_provider.io.warehouse_postgres.PostgresWarehouse` (production, through the
+:class:`~labelbox_provider.io.warehouse.postgres.PostgresWarehouse` (production, through the
 common-sql provider's ``DbApiHook``). :func:`load_batch` picks one from a target string.
 """
 
@@ -25,8 +25,8 @@ import pyarrow as pa
 
 from labelbox_provider.exceptions import WarehouseLoadError
 from labelbox_provider.io.current import TABLES
-from labelbox_provider.io.warehouse_refs import BatchRef
-from labelbox_provider.io.warehouse_sql import (
+from labelbox_provider.io.warehouse.refs import BatchRef
+from labelbox_provider.io.warehouse.sql import (
     BATCH,
     BOOKKEEPING_DDL,
     DR_NEW,
@@ -37,14 +37,13 @@ from labelbox_provider.io.warehouse_sql import (
     MergePlan,
     quote,
 )
+from labelbox_provider.state.codec import JsonRecord
 from labelbox_provider.state.ledger import Ledger, Manifest
-
-__all__ = ["BatchRef", "LoadResult", "Warehouse", "WarehouseLoadError", "load_batch"]
 
 
 @dataclass(frozen=True)
-class LoadResult:
-    """What one load did."""
+class LoadResult(JsonRecord):
+    """What one load did (its ``to_dict()`` goes to XCom)."""
 
     batch_id: str  # the batch
     project_id: str  # its project
@@ -53,18 +52,6 @@ class LoadResult:
     labels_upserted: int = 0  # labels of the batch that became current
     labels_deleted: int = 0  # held labels removed (newer snapshot without them, tombstones)
     data_rows_upserted: int = 0  # data rows whose current copy is now the batch's
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (XCom)."""
-        return {
-            "batch_id": self.batch_id,
-            "project_id": self.project_id,
-            "skipped": self.skipped,
-            "staged": dict(self.staged),
-            "labels_upserted": self.labels_upserted,
-            "labels_deleted": self.labels_deleted,
-            "data_rows_upserted": self.data_rows_upserted,
-        }
 
 
 class Session(ABC):
@@ -299,10 +286,10 @@ def warehouse_for(target: str | Warehouse) -> Warehouse:
     if isinstance(target, Warehouse):
         return target
     if target.startswith("postgres://"):
-        from labelbox_provider.io.warehouse_postgres import PostgresWarehouse
+        from labelbox_provider.io.warehouse.postgres import PostgresWarehouse
 
         conn_id, _, schema = target.removeprefix("postgres://").partition("/")
         return PostgresWarehouse(postgres_conn_id=conn_id, schema=schema or "labelbox")
-    from labelbox_provider.io.warehouse_duckdb import DuckDBWarehouse
+    from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
 
     return DuckDBWarehouse(target.removeprefix("duckdb://"))

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from labelbox_provider.io import fs as fsu
-from labelbox_provider.io.warehouse import Session, Warehouse
-from labelbox_provider.io.warehouse_sql import quote, staging
+from labelbox_provider.io.warehouse.load import Session, Warehouse
+from labelbox_provider.io.warehouse.sql import quote, staging
 from labelbox_provider.state.ledger import Ledger
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from labelbox_provider.state.codec import JsonRecord
 from labelbox_provider.state.ledger import LEDGER_DIR
 
 _MANIFEST_RE = re.compile(
@@ -20,21 +21,15 @@ _MANIFEST_RE = re.compile(
 
 
 @dataclass(frozen=True)
-class BatchRef:
-    """Where one committed batch lives: the mirror root, its project and its batch id."""
+class BatchRef(JsonRecord):
+    """Where one committed batch lives: the mirror root, its project and its batch id.
+
+    Its ``to_dict()`` is what the load DAG passes between tasks.
+    """
 
     root: str  # local folder or fsspec URL of the mirror
     project_id: str  # Labelbox project id
     batch_id: str  # deterministic batch id (its manifest is _ledger/<batch_id>.json)
-
-    def to_dict(self) -> dict[str, str]:
-        """JSON-ready form (what the load DAG passes between tasks)."""
-        return {"root": self.root, "project_id": self.project_id, "batch_id": self.batch_id}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> BatchRef:
-        """Inverse of :meth:`to_dict`."""
-        return cls(str(data["root"]), str(data["project_id"]), str(data["batch_id"]))
 
     @classmethod
     def from_manifest_url(cls, url: str) -> BatchRef:

@@ -1,4 +1,4 @@
-"""Format-specific steps of the pipeline: start, poll and download an export (v1 or v2).
+"""Format-specific steps of the pipeline: start, poll, download and size up an export (v1 or v2).
 
 The pipeline talks to Labelbox only through these functions, and they only through the hook
 (:class:`ExportHook` lists the methods used, so any object with them, e.g. the hook built from
@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from labelbox_provider.pipeline_types import ExportRef, ExportState
+from labelbox_provider.pipeline.types import ExportRef, ExportState
 from labelbox_provider.state.windows import Window, isoformat, parse_iso
 
 log = logging.getLogger(__name__)
@@ -163,3 +163,28 @@ def download_frames(hook: ExportHook, export_file: Path, workdir: Path, workers:
     fetched = hook.download_v1_frames(export_file, frames_dir, max_workers=workers)
     log.info("downloaded %d video frame files", fetched)
     return frames_dir
+
+
+def count_records(export_file: Path) -> int:
+    """Records in an export file (v2 NDJSON lines or v1 array elements), streamed."""
+    from labelbox_provider.jsonstream import iter_raw_records
+
+    if export_file.stat().st_size == 0:
+        return 0
+    with export_file.open("rb") as fp:
+        return sum(1 for _ in iter_raw_records(fp, "auto"))
+
+
+def over_budget(records: int, size: int, max_lines: int | None, max_bytes: int | None) -> str:
+    """Why an export is too large to commit as one batch, or "" when it fits.
+
+    >>> over_budget(10, 100, max_lines=5, max_bytes=None)
+    'has 10 records (budget 5)'
+    >>> over_budget(10, 100, max_lines=None, max_bytes=None)
+    ''
+    """
+    if max_lines is not None and records > max_lines:
+        return f"has {records} records (budget {max_lines})"
+    if max_bytes is not None and size > max_bytes:
+        return f"has {size} bytes (budget {max_bytes})"
+    return ""

@@ -10,10 +10,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from labelbox_provider.io.warehouse import warehouse_for
-from labelbox_provider.io.warehouse_duckdb import DuckDBWarehouse
-from labelbox_provider.io.warehouse_pgcopy import copy_text, encode, pg_type
-from labelbox_provider.io.warehouse_postgres import PostgresWarehouse
-from labelbox_provider.io.warehouse_refs import BatchRef, refs_from_conf, refs_from_events
+from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
+from labelbox_provider.io.warehouse.pgcopy import copy_text, encode, pg_type
+from labelbox_provider.io.warehouse.postgres import PostgresWarehouse
+from labelbox_provider.io.warehouse.refs import BatchRef, refs_from_conf, refs_from_events
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from labelbox_provider.exceptions import LabelboxConfigError
-from labelbox_provider.pipeline_types import (
+from labelbox_provider.pipeline.config import (
     DEFAULT_INITIAL_START,
     PipelineConfig,
     check_destination,

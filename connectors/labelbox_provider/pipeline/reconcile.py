@@ -15,16 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from labelbox_provider.exceptions import ReconcileError
-from labelbox_provider.pipeline_export import download_export
-from labelbox_provider.pipeline_types import BatchResult, ExportRef
-from labelbox_provider.state.windows import Window, horizon
+from labelbox_provider.pipeline.commit import CommitStaged
+from labelbox_provider.pipeline.config import PipelineConfig
+from labelbox_provider.pipeline.export import ExportHook, download_export
+from labelbox_provider.pipeline.types import BatchResult, ExportRef
 
-if TYPE_CHECKING:
-    from labelbox_provider.pipeline import MirrorPipeline
+if TYPE_CHECKING:  # pyarrow is imported when a reconcile runs, not when a DAG file is parsed
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +41,28 @@ ORDER BY cur.label_id
 """
 
 
-def run_reconcile(pipe: MirrorPipeline, now: datetime) -> BatchResult:
-    """Export every id of the project and commit the tombstones batch (see module docstring)."""
-    c = pipe.config
-    end = horizon(pipe.horizon_now(now), c.settle_lag)
-    ref = pipe.start_export(Window(c.initial_start, end), "reconcile")
-    state = pipe.wait(ref)
-    extracted_at = state.created_at or pipe.horizon_now(now)
+def reconcile_export(
+    hook: ExportHook,
+    ref: ExportRef,
+    detected_at: datetime,
+    *,
+    config: PipelineConfig,
+    commit: CommitStaged,
+) -> BatchResult:
+    """Download the finished whole-project export ``ref``, commit its tombstones batch.
+
+    ``detected_at`` is the batch's extraction time; ``commit`` commits the staged tables.
+    """
     with tempfile.TemporaryDirectory(prefix="lbx-reconcile-") as tmp:
         work = Path(tmp)
         export_file = download_export(
-            pipe.hook, ref, work, timeout=c.export_timeout, poll_interval=c.poll_interval
+            hook, ref, work, timeout=config.export_timeout, poll_interval=config.poll_interval
         )
         source = work / "source" / "labels"
         write_source_ids(export_file, source / "part-00000.parquet", ref.project_id)
         staging = work / "staging"
-        rows = write_tombstones(pipe, ref, source, staging / "tombstones", extracted_at)
-        return pipe.commit_staged(ref, staging, {"tombstones": rows}, extracted_at)
+        rows = write_tombstones(config, ref, source, staging / "tombstones", detected_at)
+        return commit(ref, staging, {"tombstones": rows}, detected_at)
 
 
 def _label_ids(record: Any, project_id: str) -> list[str]:
@@ -78,6 +81,9 @@ def write_source_ids(export_file: Path, out: Path, project_id: str) -> int:
     Any record that cannot be decoded aborts the reconcile: a label whose id cannot be read
     must not be mistaken for a deleted one.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from labelbox_provider.jsonstream import iter_decoded
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +112,7 @@ def _source_expr(labels_dir: Path) -> str:
 
 
 def write_tombstones(
-    pipe: MirrorPipeline,
+    config: PipelineConfig,
     ref: ExportRef,
     source_labels: Path,
     out_dir: Path,
@@ -114,6 +120,7 @@ def write_tombstones(
 ) -> int:
     """Write one tombstone per current mirror label missing from ``source_labels``."""
     import duckdb
+    import pyarrow.parquet as pq
 
     from labelbox_provider.io.current import register_current_views
     from labelbox_provider.transforms.schemas import SCHEMAS
@@ -124,7 +131,7 @@ def write_tombstones(
     con = duckdb.connect()
     try:
         con.execute("SET TimeZone = 'UTC'")
-        register_current_views(con, pipe.config.root, ref.project_id, pipe.config.storage_options)
+        register_current_views(con, config.root, ref.project_id, config.storage_options)
         query = _MISSING_SQL.format(source=_source_expr(source_labels))
         params = {"project": ref.project_id, "extracted": detected_at}
         reader = con.sql(query, params=params).to_arrow_reader(64 * 1024)
@@ -141,6 +148,8 @@ def write_tombstones(
 def _tombstone_table(
     batch: pa.RecordBatch, ref: ExportRef, schema: pa.Schema, detected_at: datetime
 ) -> pa.Table:
+    import pyarrow as pa
+
     n = batch.num_rows
     values = {
         "project_id": [ref.project_id] * n,
