@@ -122,7 +122,7 @@ def _first_cells(section: str) -> list[str]:
 
 
 def test_connection_extras_are_the_tunables() -> None:
-    from labelbox_provider.hooks._settings import TUNABLE, HookSettings
+    from labelbox_provider.hooks.settings import TUNABLE, HookSettings
 
     section = _section(_readme(), "The connection")
     names = [n for n in _first_cells(section) if n != "endpoint"]
@@ -160,7 +160,7 @@ def test_asset_event_keys() -> None:
 
 def test_exceptions_exist_and_retry_column_matches() -> None:
     from labelbox_provider import exceptions
-    from labelbox_provider.hooks._retry import is_retryable
+    from labelbox_provider.hooks.retry import is_retryable
 
     section = _section(_readme(), "The hook")
     rows = re.findall(

@@ -16,26 +16,15 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from labelbox_provider import __version__
-from labelbox_provider.exceptions import (
-    LabelboxDownloadError,
-    LabelboxError,
-    LabelboxRateLimitError,
-    LabelboxServerError,
-    LabelboxTransportError,
-)
-from labelbox_provider.hooks._errors import HTTP_STATUS_TO_ERROR, parse_graphql_response
-from labelbox_provider.hooks._redact import install_log_filters, redact, redact_url
-from labelbox_provider.hooks._retry import (
-    RetryPolicy,
-    acall_with_retry,
-    call_with_retry,
-    parse_retry_after,
-)
+from labelbox_provider.exceptions import LabelboxTransportError
+from labelbox_provider.hooks.errors import file_error, parse_graphql_response
+from labelbox_provider.hooks.redact import install_log_filters, redact, redact_url
+from labelbox_provider.hooks.retry import RetryPolicy, acall_with_retry, call_with_retry
 
 if TYPE_CHECKING:
     import httpx
 
-    from labelbox_provider.hooks._settings import HookSettings
+    from labelbox_provider.hooks.settings import HookSettings
 
 USER_AGENT = f"airflow-provider-labelbox-export/{__version__}"  # sent as X-User-Agent
 GraphQLVariables = Mapping[str, Any] | None
@@ -55,20 +44,6 @@ def build_request(settings: HookSettings, query: str, variables: GraphQLVariable
     """The JSON body of one GraphQL call, ``{"query": ..., "variables": ...}``."""
     payload = {"query": query, "variables": dict(variables) if variables is not None else None}
     return json.dumps(payload).encode("utf-8")
-
-
-def _file_error(status: int, reason: str, retry_after: str | None, signed: bool) -> LabelboxError:
-    """Map a failed file GET: signed URLs that fail are expired/invalid (fresh URL helps)."""
-    label = f"HTTP {status} {reason}".strip()
-    if status == 429:
-        err = LabelboxRateLimitError(f"download rate limited: {label}")
-        err.retry_after = parse_retry_after(retry_after)
-        return err
-    if status >= 500:
-        return LabelboxServerError(f"download failed: {label}")
-    if signed:
-        return LabelboxDownloadError(f"download URL rejected ({label}): expired or invalid")
-    return HTTP_STATUS_TO_ERROR.get(status, LabelboxError)(f"file request failed: {label}")
 
 
 class SyncTransport:
@@ -132,9 +107,7 @@ class SyncTransport:
             raise LabelboxTransportError(f"GET {redact_url(url)}: {redact(exc)}") from None
         if resp.status_code >= 300:
             resp.close()
-            raise _file_error(
-                resp.status_code, resp.reason, resp.headers.get("retry-after"), signed
-            )
+            raise file_error(resp.status_code, resp.reason, resp.headers.get("retry-after"), signed)
         return resp
 
     def close(self) -> None:

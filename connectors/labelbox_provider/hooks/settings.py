@@ -11,8 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from labelbox_provider.exceptions import LabelboxConfigError
-from labelbox_provider.hooks._redact import redact_url, register_secret
-from labelbox_provider.hooks._retry import RetryPolicy
+from labelbox_provider.hooks.redact import redact_url, register_secret
+from labelbox_provider.hooks.retry import RetryPolicy
 
 DEFAULT_ENDPOINT = "https://api.labelbox.com/graphql"  # the public API
 _LOOPBACK = {"localhost", "127.0.0.1", "::1"}  # hosts reached over plain http by default

@@ -1,4 +1,4 @@
-"""The retry decision (a small pure predicate) and the bounded retry loops built on it.
+"""The retry decision (a small pure predicate) and the bounded retry loops, on tenacity.
 
 Retried: connection errors and timeouts, HTTP 5xx, HTTP 429 (sleeping what ``Retry-After``
 says, capped) and failed/expired/truncated downloads (the caller asks the API for a fresh URL).
@@ -8,14 +8,16 @@ The total time spent retrying one operation is bounded by ``RetryPolicy.max_retr
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Any, NoReturn, TypeVar
+
+from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_exception
+from tenacity.wait import wait_base
 
 from labelbox_provider.exceptions import (
     LabelboxDownloadError,
@@ -24,7 +26,7 @@ from labelbox_provider.exceptions import (
     LabelboxServerError,
     LabelboxTransportError,
 )
-from labelbox_provider.hooks._redact import redact
+from labelbox_provider.hooks.redact import redact
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -77,36 +79,69 @@ class RetryPolicy:
         return random.uniform(0, ceiling) if self.jitter else ceiling
 
 
-class RetryState:
-    """One operation's retry bookkeeping: attempts so far and the deadline of its budget."""
+class RetryState(wait_base):
+    """One operation's retry rules as tenacity arguments: predicate, wait, budget, logging.
+
+    It is the tenacity ``wait``: the server's ``Retry-After`` (capped), else the policy's
+    jittered backoff, drawn once per attempt so that the budget check and the sleep agree.
+    The budget is a deadline: a retry whose sleep would end past it is not attempted, and
+    :class:`LabelboxRetryBudgetExceeded` is raised with the last error as its cause.
+    """
 
     def __init__(self, policy: RetryPolicy, what: str, clock: Callable[[], float]) -> None:
         self.policy = policy
         self.what = what
         self.clock = clock
         self.deadline = clock() + policy.max_retry_seconds
-        self.attempt = 0
+        self._drawn: tuple[int, float] = (0, 0.0)  # (attempt number, its delay)
 
-    def next_delay(self, exc: BaseException) -> float:
-        """Return the sleep before the next try, or raise if ``exc`` is final or time is up."""
-        if not is_retryable(exc):
-            raise exc
-        self.attempt += 1
-        wait = self.policy.delay(exc, self.attempt)
-        if self.clock() + wait > self.deadline:
-            raise LabelboxRetryBudgetExceeded(
-                f"{self.what}: gave up after {self.attempt} attempt(s) within the "
-                f"{self.policy.max_retry_seconds:g}s retry budget; last error: {redact(exc)}"
-            ) from exc
+    def __call__(self, retry_state: RetryCallState) -> float:
+        """Seconds to sleep after the failed attempt ``retry_state.attempt_number``."""
+        attempt = retry_state.attempt_number
+        if self._drawn[0] != attempt:
+            self._drawn = (attempt, self.policy.delay(_error(retry_state), attempt))
+        return self._drawn[1]
+
+    def out_of_budget(self, retry_state: RetryCallState) -> bool:
+        """Tenacity ``stop``: the next sleep would end past the deadline."""
+        return self.clock() + self(retry_state) > self.deadline
+
+    def give_up(self, retry_state: RetryCallState) -> NoReturn:
+        """Tenacity ``retry_error_callback``: raise the budget error, chained to the last one."""
+        exc = _error(retry_state)
+        raise LabelboxRetryBudgetExceeded(
+            f"{self.what}: gave up after {retry_state.attempt_number} attempt(s) within the "
+            f"{self.policy.max_retry_seconds:g}s retry budget; last error: {redact(exc)}"
+        ) from exc
+
+    def log_retry(self, retry_state: RetryCallState) -> None:
+        """Tenacity ``before_sleep``: one warning per retry."""
+        exc = _error(retry_state)
         log.warning(
             "%s failed (%s: %s); retry %d in %.1fs",
             self.what,
             type(exc).__name__,
             redact(exc),
-            self.attempt,
-            wait,
+            retry_state.attempt_number,
+            self(retry_state),
         )
-        return wait
+
+    def arguments(self) -> dict[str, Any]:
+        """Keyword arguments of ``Retrying`` / ``AsyncRetrying`` for this operation."""
+        return {
+            "retry": retry_if_exception(is_retryable),
+            "wait": self,
+            "stop": self.out_of_budget,
+            "before_sleep": self.log_retry,
+            "retry_error_callback": self.give_up,
+        }
+
+
+def _error(retry_state: RetryCallState) -> BaseException:
+    """The exception of the attempt that just failed (tenacity only retries failures here)."""
+    exc = retry_state.outcome.exception() if retry_state.outcome else None
+    assert exc is not None
+    return exc
 
 
 def call_with_retry(
@@ -118,12 +153,8 @@ def call_with_retry(
     clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """Call ``fn`` until it succeeds, a final error occurs, or the retry budget is spent."""
-    state = RetryState(policy, what, clock)
-    while True:
-        try:
-            return fn()
-        except Exception as exc:
-            sleep(state.next_delay(exc))
+    retrying = Retrying(sleep=sleep, **RetryState(policy, what, clock).arguments())
+    return retrying(fn)
 
 
 async def acall_with_retry(
@@ -134,9 +165,9 @@ async def acall_with_retry(
     clock: Callable[[], float] = time.monotonic,
 ) -> T:
     """Async twin of :func:`call_with_retry`; same predicate, same delays."""
-    state = RetryState(policy, what, clock)
-    while True:
-        try:
-            return await fn()
-        except Exception as exc:
-            await asyncio.sleep(state.next_delay(exc))
+
+    async def attempt() -> T:  # a coroutine function, whatever ``fn`` is (e.g. a lambda)
+        return await fn()
+
+    retrying = AsyncRetrying(**RetryState(policy, what, clock).arguments())
+    return await retrying(attempt)

@@ -28,11 +28,11 @@ from labelbox_provider.exceptions import (
     LabelboxError,
     LabelboxTransportError,
 )
-from labelbox_provider.hooks._redact import redact
-from labelbox_provider.hooks._retry import RetryPolicy, call_with_retry
-from labelbox_provider.hooks._transport import SyncTransport
-from labelbox_provider.hooks._v1 import ExportV1Status
-from labelbox_provider.hooks._v2 import Chunk, StreamHeader
+from labelbox_provider.hooks.export_v1 import ExportV1Status
+from labelbox_provider.hooks.export_v2 import Chunk, StreamHeader
+from labelbox_provider.hooks.redact import redact
+from labelbox_provider.hooks.retry import RetryPolicy, call_with_retry
+from labelbox_provider.hooks.transport import SyncTransport
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from labelbox_provider.exceptions import (
     LabelboxNotFoundError,
     LabelboxServerError,
 )
-from labelbox_provider.hooks._dates import DateBound, parse_pair
-from labelbox_provider.hooks._redact import redact_url
+from labelbox_provider.hooks.dates import DateBound, parse_pair
+from labelbox_provider.hooks.redact import redact_url
 
 CREATE_QUERY = (
     "mutation exportDataRowsInProjectPyApi($input: ExportDataRowsInProjectInput!)"

@@ -8,8 +8,8 @@ import json
 import httpx
 import pytest
 from labelbox_provider import exceptions as ex
-from labelbox_provider.hooks._settings import build_settings
-from labelbox_provider.hooks._transport import AsyncTransport
+from labelbox_provider.hooks.settings import build_settings
+from labelbox_provider.hooks.transport import AsyncTransport
 
 pytestmark = pytest.mark.unit
 

@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labelbox_provider.exceptions import LabelboxNotFoundError, LabelboxServerError
-from labelbox_provider.hooks._dates import DateBound, DateInput, parse_range
-from labelbox_provider.hooks._redact import redact_url
+from labelbox_provider.hooks.dates import DateBound, DateInput, parse_range
+from labelbox_provider.hooks.redact import redact_url
 
-V1_OPERATION = "GetLabelExportUrlPyApi"  # operation name the server recognises
 _V1_TEMPLATE = (
     "mutation GetLabelExportUrlPyApi($projectId: ID!)\n"
     "            {exportLabels(data:{projectId: $projectId%s}) "

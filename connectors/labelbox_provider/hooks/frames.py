@@ -18,9 +18,9 @@ from urllib.parse import urlsplit
 import msgspec
 
 from labelbox_provider.exceptions import LabelboxError
-from labelbox_provider.hooks._download import copy_body
-from labelbox_provider.hooks._retry import RetryPolicy, call_with_retry
-from labelbox_provider.hooks._transport import SyncTransport
+from labelbox_provider.hooks.download import copy_body
+from labelbox_provider.hooks.retry import RetryPolicy, call_with_retry
+from labelbox_provider.hooks.transport import SyncTransport
 
 _SAFE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")  # label ids become file names: cuid characters only
 

@@ -1,4 +1,4 @@
-"""Pure mapping of one HTTP answer of the GraphQL endpoint to data or a typed exception.
+"""Pure mapping of one HTTP answer (GraphQL endpoint or file GET) to data or a typed exception.
 
 Shared by the sync (requests) and async (httpx) transports, so both behave the same.
 Follows spec section 5.1/5.2, except that 429 and transient 5xx become retryable errors.
@@ -13,6 +13,7 @@ from typing import Any
 from labelbox_provider.exceptions import (
     LabelboxAuthenticationError,
     LabelboxAuthorizationError,
+    LabelboxDownloadError,
     LabelboxError,
     LabelboxInvalidRequestError,
     LabelboxNotFoundError,
@@ -21,8 +22,8 @@ from labelbox_provider.exceptions import (
     LabelboxRateLimitError,
     LabelboxServerError,
 )
-from labelbox_provider.hooks._redact import redact
-from labelbox_provider.hooks._retry import parse_retry_after
+from labelbox_provider.hooks.redact import redact
+from labelbox_provider.hooks.retry import parse_retry_after
 
 MAX_MESSAGE = 500  # longest server text copied into an exception message
 
@@ -75,19 +76,35 @@ def _graphql_error(error: Mapping[str, Any]) -> LabelboxError:
     return LabelboxError(f"GraphQL error {code or '(no code)'}: {message}")
 
 
+def _rate_limited(message: str, retry_after: str | None) -> LabelboxRateLimitError:
+    err = LabelboxRateLimitError(message)
+    err.retry_after = parse_retry_after(retry_after)
+    return err
+
+
 def _http_error(status: int, reason: str, body: Any, retry_after: str | None) -> LabelboxError:
     text = body.get("message") if isinstance(body, Mapping) else None
     message = _short(text or body or reason or "")
     label = f"HTTP {status}" + (f" {reason}" if reason else "")
     if status == 429:
-        err = LabelboxRateLimitError(f"{label}: {message}")
-        err.retry_after = parse_retry_after(retry_after)
-        return err
+        return _rate_limited(f"{label}: {message}", retry_after)
     if status >= 500:
         return LabelboxServerError(f"{label}: {message}")
     if isinstance(text, str) and text.startswith("You have exceeded"):
         return LabelboxPlanLimitError(f"{label}: {message}")
     return HTTP_STATUS_TO_ERROR.get(status, LabelboxError)(f"{label}: {message}")
+
+
+def file_error(status: int, reason: str, retry_after: str | None, signed: bool) -> LabelboxError:
+    """Map a failed file GET: signed URLs that fail are expired/invalid (fresh URL helps)."""
+    label = f"HTTP {status} {reason}".strip()
+    if status == 429:
+        return _rate_limited(f"download rate limited: {label}", retry_after)
+    if status >= 500:
+        return LabelboxServerError(f"download failed: {label}")
+    if signed:
+        return LabelboxDownloadError(f"download URL rejected ({label}): expired or invalid")
+    return HTTP_STATUS_TO_ERROR.get(status, LabelboxError)(f"file request failed: {label}")
 
 
 def parse_graphql_response(
