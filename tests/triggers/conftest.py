@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tests.operators.conftest import emu, make_pipeline
+from tests.pipeline.conftest import emu, make_pipeline
 
 __all__ = ["emu", "make_pipeline"]
