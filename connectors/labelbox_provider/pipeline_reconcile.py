@@ -78,7 +78,7 @@ def write_source_ids(export_file: Path, out: Path, project_id: str) -> int:
     Any record that cannot be decoded aborts the reconcile: a label whose id cannot be read
     must not be mistaken for a deleted one.
     """
-    from labelbox_provider.jsonstream import iter_decoded
+    from labelbox_provider.io.jsonstream import iter_decoded
 
     out.parent.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([pa.field("label_id", pa.string(), nullable=False)])
@@ -116,7 +116,7 @@ def write_tombstones(
     import duckdb
 
     from labelbox_provider.io.current import register_current_views
-    from labelbox_provider.transforms.schemas import SCHEMAS
+    from labelbox_provider.transforms.tables import SCHEMAS
 
     schema = SCHEMAS["tombstones"]
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,7 @@ from labelbox_provider.pipeline_types import ExportRef
 
 def count_records(export_file: Path) -> int:
     """Records in an export file (v2 NDJSON lines or v1 array elements), streamed."""
-    from labelbox_provider.jsonstream import iter_raw_records
+    from labelbox_provider.io.jsonstream import iter_raw_records
 
     if export_file.stat().st_size == 0:
         return 0
@@ -45,7 +45,7 @@ def flatten_into(
     frames_dir: Path | None,
 ) -> dict[str, int]:
     """Flatten ``export_file`` into ``staging/<table>/*.parquet``; return rows per table."""
-    from labelbox_provider.transforms import flatten_file
+    from labelbox_provider.io.flatten import flatten_file
     from labelbox_provider.transforms.common import Lineage
 
     staging.mkdir(parents=True, exist_ok=True)

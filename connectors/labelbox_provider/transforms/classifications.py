@@ -64,12 +64,12 @@ class Parent(NamedTuple):
         }
 
 
-def v1_classification_rows(items: Any, parent: Parent) -> list[Row]:
-    """Rows for a v1 ``classifications`` list (answer / answers / dropdown list / free text).
+def add_v1_classification_rows(out: list[Row], items: Any, parent: Parent) -> None:
+    """Append to ``out`` the rows of a v1 ``classifications`` list (answer / answers / dropdown
+    list / free text). Nested lists (the checklist extra-list quirk) are flattened.
 
-    Nested lists (the checklist extra-list quirk) are flattened.
-
-    >>> rows = v1_classification_rows(
+    >>> rows: list[Row] = []
+    >>> add_v1_classification_rows(rows,
     ...     [{"featureId": "q", "title": "color", "answers": [{"featureId": "a1", "title": "red"},
     ...      {"featureId": "a2", "title": "blue", "classifications": [{"featureId": "q2",
     ...      "title": "why", "answer": "sky"}]}]}], Parent({"label_id": "L"}))
@@ -80,13 +80,6 @@ def v1_classification_rows(items: Any, parent: Parent) -> list[Row]:
     q checklist blue None 0
     q2 text None sky 1
     """
-    out: list[Row] = []
-    add_v1_classification_rows(out, items, parent)
-    return out
-
-
-def add_v1_classification_rows(out: list[Row], items: Any, parent: Parent) -> None:
-    """:func:`v1_classification_rows`, appended to ``out`` (no intermediate list)."""
     _v1_questions(as_list(items, "classifications"), parent, parent.prefix(), out)
 
 

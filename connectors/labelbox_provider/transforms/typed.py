@@ -1,16 +1,18 @@
 """What the typed fast paths (:mod:`.fast_v1`, :mod:`.fast_v2`) share: the strict struct base,
-the geometry structs, the sink shapes they append to, and the media-attribute columns."""
+the geometry structs, the tuple layouts of their rows (derived from :data:`.tables.ROW_COLUMNS`),
+the shapes they append to, and the media-attribute columns."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
 
-from .buffers import VertexColumn
+from .buffers import RowBuffers, VertexColumn
 from .common import RecordContext, integer, text
-from .sink import TableSink
+from .tables import ROW_COLUMNS
 
 Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]  # larger: the row function's (Arrow)
 # Arrow refuses an integer beyond 2**53 for a double column: such values are left to the row
@@ -57,8 +59,46 @@ def media_columns(
     return mime, width, height
 
 
-Columns = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
-REVIEW_COLUMNS = ("review_id", "score", "created_at", "created_by", "review_label_id")
+RowTuple = Callable[..., tuple[Any, ...]]
+
+
+class Layout:
+    """The tuple layout of one shape: what comes first (the record's key index or position),
+    then the columns the shape fills, in the order :data:`.tables.ROW_COLUMNS` declares.
+
+    Rows are built by functions :meth:`row` compiles once, at import, from the columns they
+    name: a tuple is as cheap to build as one written by hand, and no value can land in
+    another column's place."""
+
+    def __init__(self, table: str, columns: Iterable[str]) -> None:
+        wanted = set(columns)
+        unknown = wanted.difference(ROW_COLUMNS[table])
+        if unknown:
+            raise ValueError(f"{table} has no column(s) {sorted(unknown)}")
+        self.table = table
+        self.columns = tuple(c for c in ROW_COLUMNS[table] if c in wanted)
+
+    def row(self, params: str, first: str, **values: str) -> RowTuple:
+        """A function of ``params`` returning a row tuple: ``first``, then each column's
+        expression in ``values`` (None for the columns it does not name).
+
+        >>> Layout("reviews", ["score", "review_id"]).row("k, r", "k", score="r")(0, 1.0)
+        (0, None, 1.0)
+        """
+        unknown = set(values).difference(self.columns)
+        if unknown:
+            raise ValueError(f"the {self.table} layout has no column(s) {sorted(unknown)}")
+        items = ", ".join([first, *(values.get(c, "None") for c in self.columns)])
+        namespace: dict[str, Any] = {}
+        exec(f"def row({params}):\n    return ({items})\n", namespace)
+        function: RowTuple = namespace["row"]
+        return function
+
+
+REVIEWS = Layout("reviews", ("review_id", "score", "created_at", "created_by", "review_label_id"))
+
+
+Layouts = tuple[Layout, Layout, Layout, Layout]
 
 
 class Shapes:
@@ -67,8 +107,8 @@ class Shapes:
     rows must be merged back into record order. Objects, classifications, labels and (v1)
     reviews are keyed: their tuples start with the label's key index."""
 
-    def __init__(self, sink: TableSink, columns: Columns) -> None:
-        objects, questions, labels, data_rows = columns
+    def __init__(self, sink: RowBuffers, layouts: Layouts) -> None:
+        objects, questions, labels, data_rows = (layout.columns for layout in layouts)
         tables = sink.tables
         self.vertices = VertexColumn()
         points = {"points": self.vertices}
@@ -76,7 +116,7 @@ class Shapes:
         self.question = tables["classifications"].shape(questions, keyed=True).append
         self.label = tables["labels"].shape(labels, keyed=True).append
         self.data_row = tables["data_rows"].shape(data_rows).append
-        self.review = tables["reviews"].shape(REVIEW_COLUMNS, keyed=True).append
+        self.review = tables["reviews"].shape(REVIEWS.columns, keyed=True).append
         self.reviews = tables["reviews"]  # for dict rows
         self.relationships = tables["relationships"]
         self.workflow = tables["workflow_history"]
@@ -87,12 +127,12 @@ class FastPath:
     """Base of the fast paths: the sink, the record context and the shapes."""
 
     RECORD: type[Strict]  # the typed record this path takes
-    COLUMNS: Columns  # of the object, classification, label and data-row tuples
+    LAYOUTS: Layouts  # of the object, classification, label and data-row tuples
 
-    def __init__(self, sink: TableSink, ctx: RecordContext) -> None:
+    def __init__(self, sink: RowBuffers, ctx: RecordContext) -> None:
         self.sink = sink
         self.ctx = ctx
-        self._shapes = Shapes(sink, self.COLUMNS)
+        self._shapes = Shapes(sink, self.LAYOUTS)
 
     def add(self, record: Any, pos: int) -> None:
         """Append every row of ``record``, the record at ``pos`` (the caller commits). On any
