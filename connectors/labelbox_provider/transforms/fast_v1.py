@@ -20,6 +20,7 @@ from msgspec import UNSET, UnsetType
 
 from labelbox_provider.exceptions import TransformError
 
+from .classifications import walk
 from .common import flag, open_ring, to_json, ts
 from .typed import (
     REVIEWS,
@@ -30,6 +31,8 @@ from .typed import (
     Layout,
     Point,
     Strict,
+    TypedParent,
+    TypedTree,
     Vertex,
     media_columns,
 )
@@ -297,8 +300,23 @@ _REVIEW_ROW = REVIEWS.row(
     created_by="r.created_by",
     review_label_id="r.label_id",
 )
-_Parent = tuple[int, str | None, str | None, str | None, int]
 _Keys = tuple[str, str, str]
+
+
+class _Tree(TypedTree):
+    def question(self, q: Any, parent: TypedParent) -> tuple[Any, str, Sequence[Any]]:
+        if q.answers is not UNSET:
+            return q, "checklist", q.answers or ()
+        if type(q.answer) is list:
+            return q, "dropdown", q.answer
+        if type(q.answer) is _Answer:
+            return q, "radio", (q.answer,)
+        if q.answer is UNSET:
+            raise TransformError("classification has neither 'answer' nor 'answers'")
+        return q, "text", (None,)
+
+
+_TREE = _Tree()
 
 
 class FastV1(FastPath):
@@ -400,31 +418,11 @@ class FastV1(FastPath):
             if o.classifications:
                 self._questions(o.classifications, (k, o.feature_id, None, None, 0))
 
-    def _questions(self, questions: Sequence[_Question | list[_Question]], parent: _Parent) -> None:
+    def _questions(
+        self, questions: Sequence[_Question | list[_Question]], parent: TypedParent
+    ) -> None:
         """Rows of a classification list; ``parent``: (key index, object, question, answer,
         depth), the first items of every row."""
         add = self._shapes.question
-        for q in questions:
-            if isinstance(q, list):  # the checklist extra-list quirk: a list inside the list
-                self._questions(q, parent)
-                continue
-            answers: Sequence[_Answer]
-            if q.answers is not UNSET:
-                kind, answers = "checklist", q.answers or ()
-            elif type(q.answer) is list:
-                kind, answers = "dropdown", q.answer
-            elif type(q.answer) is _Answer:
-                kind, answers = "radio", (q.answer,)
-            elif q.answer is UNSET:
-                raise TransformError("classification has neither 'answer' nor 'answers'")
-            else:
-                kind, answers = "text", ()
-                add(_TEXT_ROW(*parent, q))
-            k, object_id, _, _, depth = parent
-            for i, a in enumerate(answers):
-                add(_ANSWER_ROW(*parent, q, kind, i, a))
-                if a.classifications:
-                    nested = (k, object_id, q.feature_id, a.feature_id, depth + 1)
-                    self._questions(a.classifications, nested)
-            if q.classifications:
-                self._questions(q.classifications, (k, object_id, q.feature_id, None, depth + 1))
+        for p, q, kind, i, a in walk(questions, parent, _TREE):
+            add(_TEXT_ROW(*p, q) if kind == "text" else _ANSWER_ROW(*p, q, kind, i, a))

@@ -18,9 +18,22 @@ from msgspec import UNSET, UnsetType
 
 from labelbox_provider.exceptions import TransformError
 
+from .classifications import walk
 from .common import as_list, flag, open_ring, to_json
 from .common import ts as _ts
-from .typed import Box, FastPath, Float, Int64, Layout, Point, Strict, Vertex, media_columns
+from .typed import (
+    Box,
+    FastPath,
+    Float,
+    Int64,
+    Layout,
+    Point,
+    Strict,
+    TypedParent,
+    TypedTree,
+    Vertex,
+    media_columns,
+)
 from .v2 import review_row, workflow_step_row
 from .v2_annotations import relationship_row
 
@@ -206,12 +219,12 @@ _QUESTION_COLUMNS = {  # every classification row: the parent's items, q the que
 }
 _PARENT_PARAMS = "k, object_id, question_id, answer_id, depth, q"
 _TEXT_ROW = _QUESTION.row(
-    _PARENT_PARAMS + ", content",
+    _PARENT_PARAMS,
     "k",
     **_QUESTION_COLUMNS,
     kind="'text'",
     answer_position="0",
-    text_answer="content",
+    text_answer="None if q.text_answer is None else q.text_answer.content",
 )
 _ANSWER_ROW = _QUESTION.row(
     _PARENT_PARAMS + ", kind, i, a",
@@ -286,11 +299,24 @@ _DATA_ROW_ROW = _DATA_ROW.row(
     "pos",
     **_DATA_ROW_COLUMNS,
 )
-_Parent = tuple[int, str | None, str | None, str | None, int]
 _NO_DETAILS = _Details()
 _NO_PROJECT_DETAILS = _ProjectDetails()
 _NO_LABEL_DETAILS = _LabelDetails()
 _NO_PERFORMANCE = _Performance()
+
+
+class _Tree(TypedTree):
+    def question(self, q: Any, parent: TypedParent) -> tuple[Any, str, Sequence[Any]]:
+        if q.radio_answer is not UNSET:  # null: no option selected, no row
+            return q, "radio", () if q.radio_answer is None else (q.radio_answer,)
+        if q.checklist_answers is not UNSET:
+            return q, "checklist", q.checklist_answers or ()
+        if q.text_answer is not UNSET:
+            return q, "text", (None,)
+        raise TransformError("classification has no known answer field")
+
+
+_TREE = _Tree()
 
 
 class FastV2(FastPath):
@@ -447,30 +473,11 @@ class FastV2(FastPath):
             if o.classifications:
                 self._questions(o.classifications, (k, o.feature_id, None, None, 0))
 
-    def _questions(self, questions: Sequence[_Question | list[_Question]], parent: _Parent) -> None:
+    def _questions(
+        self, questions: Sequence[_Question | list[_Question]], parent: TypedParent
+    ) -> None:
         """Rows of a classification list; ``parent``: (key index, object, question, answer,
         depth), the first items of every row."""
         add = self._shapes.question
-        k, object_id, _, _, depth = parent
-        for q in questions:
-            if isinstance(q, list):  # a list inside the list: flattened, as the row function
-                self._questions(q, parent)
-                continue
-            answers: Sequence[_Answer]
-            if q.radio_answer is not UNSET:  # null: no option selected, no row
-                kind, answers = "radio", () if q.radio_answer is None else (q.radio_answer,)
-            elif q.checklist_answers is not UNSET:
-                kind, answers = "checklist", q.checklist_answers or ()
-            elif q.text_answer is not UNSET:
-                content = q.text_answer.content if q.text_answer is not None else None
-                kind, answers = "text", ()
-                add(_TEXT_ROW(*parent, q, content))
-            else:
-                raise TransformError("classification has no known answer field")
-            for i, a in enumerate(answers):
-                add(_ANSWER_ROW(*parent, q, kind, i, a))
-                if a.classifications:
-                    nested = (k, object_id, q.feature_id, a.feature_id, depth + 1)
-                    self._questions(a.classifications, nested)
-            if q.classifications:
-                self._questions(q.classifications, (k, object_id, q.feature_id, None, depth + 1))
+        for p, q, kind, i, a in walk(questions, parent, _TREE):
+            add(_TEXT_ROW(*p, q) if kind == "text" else _ANSWER_ROW(*p, q, kind, i, a))

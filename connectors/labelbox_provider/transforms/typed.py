@@ -11,6 +11,7 @@ import msgspec
 from msgspec import Meta
 
 from .buffers import RowBuffers, VertexColumn
+from .classifications import Tree
 from .common import RecordContext, integer, text
 from .tables import ROW_COLUMNS
 
@@ -96,6 +97,26 @@ class Layout:
 
 
 REVIEWS = Layout("reviews", ("review_id", "score", "created_at", "created_by", "review_label_id"))
+
+
+TypedParent = tuple[int, str | None, str | None, str | None, int]
+"""Where a typed classification list sits: (key index, object, enclosing question, enclosing
+answer, depth), the first items of each of its rows."""
+
+
+class TypedTree(Tree[TypedParent]):
+    """The fast paths' reading of a classification tree (typed questions and answers, with
+    ``feature_id`` and ``classifications``); each format says what a question's answers are."""
+
+    def answer_nested(self, kind: str, answer: Any) -> Any:
+        return None if kind == "text" else answer.classifications
+
+    def question_nested(self, question: Any) -> Any:
+        return question.classifications
+
+    def child(self, parent: TypedParent, question: Any, answer: Any) -> TypedParent:
+        answer_id = None if answer is None else answer.feature_id
+        return (parent[0], parent[1], question.feature_id, answer_id, parent[4] + 1)
 
 
 Layouts = tuple[Layout, Layout, Layout, Layout]
