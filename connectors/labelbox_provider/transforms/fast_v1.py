@@ -20,7 +20,6 @@ from msgspec import UNSET, UnsetType
 
 from labelbox_provider.exceptions import TransformError
 
-from .classifications import walk
 from .common import flag, open_ring, to_json, ts
 from .typed import (
     REVIEWS,
@@ -34,7 +33,9 @@ from .typed import (
     TypedParent,
     TypedTree,
     Vertex,
+    geometry_rows,
     media_columns,
+    question_rows,
 )
 from .v1 import project_from_url, relationship_row, workflow_rows
 
@@ -183,24 +184,12 @@ _OBJECT_COLUMNS = {  # every object row: o the object, number and unit its page
     "page_unit": "unit",
 }
 _OBJECT_PARAMS = "k, o, number, unit, g"  # g: the geometry (box, vertex count, point)
-_BBOX_ROW = _OBJECT.row(
-    _OBJECT_PARAMS,
-    "k",
-    **_OBJECT_COLUMNS,
-    kind="'bbox'",
-    bbox_top="g.top",
-    bbox_left="g.left",
-    bbox_height="g.height",
-    bbox_width="g.width",
-)
-_POLYGON_ROW = _OBJECT.row(_OBJECT_PARAMS, "k", **_OBJECT_COLUMNS, kind="'polygon'", points="g")
-_LINE_ROW = _OBJECT.row(_OBJECT_PARAMS, "k", **_OBJECT_COLUMNS, kind="'polyline'", points="g")
-_POINT_ROW = _OBJECT.row(
-    _OBJECT_PARAMS, "k", **_OBJECT_COLUMNS, kind="'point'", point_x="g.x", point_y="g.y"
-)
 _MASK_ROW = _OBJECT.row(
     _OBJECT_PARAMS, "k", **_OBJECT_COLUMNS, kind="'mask'", mask_url="o.instance_uri"
 )
+_GEOMETRY_ROWS = geometry_rows(_OBJECT, _OBJECT_PARAMS, _OBJECT_COLUMNS)
+_BBOX_ROW, _POLYGON_ROW = _GEOMETRY_ROWS["bbox"], _GEOMETRY_ROWS["polygon"]
+_LINE_ROW, _POINT_ROW = _GEOMETRY_ROWS["polyline"], _GEOMETRY_ROWS["point"]
 _QUESTION = Layout(
     "classifications",
     {"parent_object_feature_id", "parent_feature_id", "parent_answer_feature_id", "depth"}
@@ -208,38 +197,24 @@ _QUESTION = Layout(
     | {"answer_position", "answer_feature_id", "answer_schema_id", "answer_name"}
     | {"answer_value", "answer_keyframe", "text_answer"},
 )
-_QUESTION_COLUMNS = {  # every classification row: the parent's items, q the question
-    "parent_object_feature_id": "object_id",
-    "parent_feature_id": "question_id",
-    "parent_answer_feature_id": "answer_id",
-    "depth": "depth",
-    "feature_id": "q.feature_id",
-    "schema_id": "q.schema_id",
-    "name": "q.title",
-    "value": "q.value",
-    "message_id": "q.message_id",
-    "scope": "q.scope",
-}
-_PARENT_PARAMS = "k, object_id, question_id, answer_id, depth, q"
-_TEXT_ROW = _QUESTION.row(
-    _PARENT_PARAMS,
-    "k",
-    **_QUESTION_COLUMNS,
-    kind="'text'",
-    answer_position="0",
+_QUESTION_ROWS = question_rows(
+    _QUESTION,
+    {
+        "feature_id": "q.feature_id",
+        "schema_id": "q.schema_id",
+        "name": "q.title",
+        "value": "q.value",
+        "message_id": "q.message_id",
+        "scope": "q.scope",
+    },
+    {
+        "answer_feature_id": "a.feature_id",
+        "answer_schema_id": "a.schema_id",
+        "answer_name": "a.title",
+        "answer_value": "a.value",
+        "answer_keyframe": "a.keyframe",
+    },
     text_answer="q.answer",
-)
-_ANSWER_ROW = _QUESTION.row(
-    _PARENT_PARAMS + ", kind, i, a",
-    "k",
-    **_QUESTION_COLUMNS,
-    kind="kind",
-    answer_position="i",
-    answer_feature_id="a.feature_id",
-    answer_schema_id="a.schema_id",
-    answer_name="a.title",
-    answer_value="a.value",
-    answer_keyframe="a.keyframe",
 )
 _LABEL_COLUMNS = {  # r the record, then the values the label row computes
     "project_name": "r.project_name",
@@ -324,6 +299,8 @@ class FastV1(FastPath):
 
     RECORD = V1Record
     LAYOUTS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
+    TREE = _TREE
+    QUESTION_ROWS = _QUESTION_ROWS
 
     def _rows(self, record: V1Record, pos: int) -> None:
         label_id, data_row_id = record.id, record.data_row_id
@@ -417,12 +394,3 @@ class FastV1(FastPath):
                 raise TransformError("unknown annotation kind")
             if o.classifications:
                 self._questions(o.classifications, (k, o.feature_id, None, None, 0))
-
-    def _questions(
-        self, questions: Sequence[_Question | list[_Question]], parent: TypedParent
-    ) -> None:
-        """Rows of a classification list; ``parent``: (key index, object, question, answer,
-        depth), the first items of every row."""
-        add = self._shapes.question
-        for p, q, kind, i, a in walk(questions, parent, _TREE):
-            add(_TEXT_ROW(*p, q) if kind == "text" else _ANSWER_ROW(*p, q, kind, i, a))

@@ -18,7 +18,6 @@ from msgspec import UNSET, UnsetType
 
 from labelbox_provider.exceptions import TransformError
 
-from .classifications import walk
 from .common import as_list, flag, open_ring, to_json
 from .common import ts as _ts
 from .typed import (
@@ -32,7 +31,9 @@ from .typed import (
     TypedParent,
     TypedTree,
     Vertex,
+    geometry_rows,
     media_columns,
+    question_rows,
 )
 from .v2 import review_row, workflow_step_row
 from .v2_annotations import relationship_row
@@ -176,21 +177,9 @@ _OBJECT_COLUMNS = {  # every object row: o the object
     "annotation_kind": "o.annotation_kind",
 }
 _OBJECT_PARAMS = "k, o, g"  # g: the geometry (box, vertex count, point, mask)
-_BBOX_ROW = _OBJECT.row(
-    _OBJECT_PARAMS,
-    "k",
-    **_OBJECT_COLUMNS,
-    kind="'bbox'",
-    bbox_top="g.top",
-    bbox_left="g.left",
-    bbox_height="g.height",
-    bbox_width="g.width",
-)
-_POLYGON_ROW = _OBJECT.row(_OBJECT_PARAMS, "k", **_OBJECT_COLUMNS, kind="'polygon'", points="g")
-_LINE_ROW = _OBJECT.row(_OBJECT_PARAMS, "k", **_OBJECT_COLUMNS, kind="'polyline'", points="g")
-_POINT_ROW = _OBJECT.row(
-    _OBJECT_PARAMS, "k", **_OBJECT_COLUMNS, kind="'point'", point_x="g.x", point_y="g.y"
-)
+_GEOMETRY_ROWS = geometry_rows(_OBJECT, _OBJECT_PARAMS, _OBJECT_COLUMNS)
+_BBOX_ROW, _POLYGON_ROW = _GEOMETRY_ROWS["bbox"], _GEOMETRY_ROWS["polygon"]
+_LINE_ROW, _POINT_ROW = _GEOMETRY_ROWS["polyline"], _GEOMETRY_ROWS["point"]
 _COMPOSITE_MASK_ROW = _OBJECT.row(
     _OBJECT_PARAMS,
     "k",
@@ -206,36 +195,22 @@ _QUESTION = Layout(
     | {"feature_id", "schema_id", "name", "value", "message_id", "kind", "answer_position"}
     | {"answer_feature_id", "answer_schema_id", "answer_name", "answer_value", "text_answer"},
 )
-_QUESTION_COLUMNS = {  # every classification row: the parent's items, q the question
-    "parent_object_feature_id": "object_id",
-    "parent_feature_id": "question_id",
-    "parent_answer_feature_id": "answer_id",
-    "depth": "depth",
-    "feature_id": "q.feature_id",
-    "schema_id": "q.feature_schema_id",
-    "name": "q.name",
-    "value": "q.value",
-    "message_id": "q.message_id",
-}
-_PARENT_PARAMS = "k, object_id, question_id, answer_id, depth, q"
-_TEXT_ROW = _QUESTION.row(
-    _PARENT_PARAMS,
-    "k",
-    **_QUESTION_COLUMNS,
-    kind="'text'",
-    answer_position="0",
+_QUESTION_ROWS = question_rows(
+    _QUESTION,
+    {
+        "feature_id": "q.feature_id",
+        "schema_id": "q.feature_schema_id",
+        "name": "q.name",
+        "value": "q.value",
+        "message_id": "q.message_id",
+    },
+    {
+        "answer_feature_id": "a.feature_id",
+        "answer_schema_id": "a.feature_schema_id",
+        "answer_name": "a.name",
+        "answer_value": "a.value",
+    },
     text_answer="None if q.text_answer is None else q.text_answer.content",
-)
-_ANSWER_ROW = _QUESTION.row(
-    _PARENT_PARAMS + ", kind, i, a",
-    "k",
-    **_QUESTION_COLUMNS,
-    kind="kind",
-    answer_position="i",
-    answer_feature_id="a.feature_id",
-    answer_schema_id="a.feature_schema_id",
-    answer_name="a.name",
-    answer_value="a.value",
 )
 _LABEL_COLUMNS = {  # r the record, row its data row, label, perf, then computed values
     "project_name": "project.name",
@@ -324,6 +299,8 @@ class FastV2(FastPath):
 
     RECORD = V2Record
     LAYOUTS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
+    TREE = _TREE
+    QUESTION_ROWS = _QUESTION_ROWS
 
     def _rows(self, record: V2Record, pos: int) -> None:
         data_row_id = record.data_row.id
@@ -472,12 +449,3 @@ class FastV2(FastPath):
                 raise TransformError("unknown annotation kind")
             if o.classifications:
                 self._questions(o.classifications, (k, o.feature_id, None, None, 0))
-
-    def _questions(
-        self, questions: Sequence[_Question | list[_Question]], parent: TypedParent
-    ) -> None:
-        """Rows of a classification list; ``parent``: (key index, object, question, answer,
-        depth), the first items of every row."""
-        add = self._shapes.question
-        for p, q, kind, i, a in walk(questions, parent, _TREE):
-            add(_TEXT_ROW(*p, q) if kind == "text" else _ANSWER_ROW(*p, q, kind, i, a))

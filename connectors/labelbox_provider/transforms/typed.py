@@ -4,14 +4,14 @@ the shapes they append to, and the media-attribute columns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
 
 from .buffers import RowBuffers, VertexColumn
-from .classifications import Tree
+from .classifications import Tree, walk
 from .common import RecordContext, integer, text
 from .tables import ROW_COLUMNS
 
@@ -96,6 +96,62 @@ class Layout:
         return function
 
 
+def geometry_rows(objects: Layout, params: str, shared: dict[str, str]) -> dict[str, RowTuple]:
+    """The object rows of the geometries both formats spell alike, by kind: ``shared`` the
+    columns every object row fills, ``g`` (in ``params``) the box, vertex count or point."""
+    return {
+        "bbox": objects.row(
+            params,
+            "k",
+            **shared,
+            kind="'bbox'",
+            bbox_top="g.top",
+            bbox_left="g.left",
+            bbox_height="g.height",
+            bbox_width="g.width",
+        ),
+        "polygon": objects.row(params, "k", **shared, kind="'polygon'", points="g"),
+        "polyline": objects.row(params, "k", **shared, kind="'polyline'", points="g"),
+        "point": objects.row(params, "k", **shared, kind="'point'", point_x="g.x", point_y="g.y"),
+    }
+
+
+_PARENT_PARAMS = "k, object_id, question_id, answer_id, depth, q"  # a TypedParent, the question
+_PARENT_COLUMNS = {
+    "parent_object_feature_id": "object_id",
+    "parent_feature_id": "question_id",
+    "parent_answer_feature_id": "answer_id",
+    "depth": "depth",
+}
+
+
+def question_rows(
+    questions: Layout, question: dict[str, str], answer: dict[str, str], text_answer: str
+) -> tuple[RowTuple, RowTuple]:
+    """The classification rows of a free-text question (``text_row(*parent, q)``) and of a
+    selected answer (``answer_row(*parent, q, kind, i, a)``): ``question`` the columns of
+    ``q`` every row fills, ``answer`` those of ``a``, ``text_answer`` the text."""
+    text_row = questions.row(
+        _PARENT_PARAMS,
+        "k",
+        **_PARENT_COLUMNS,
+        **question,
+        kind="'text'",
+        answer_position="0",
+        text_answer=text_answer,
+    )
+    answer_row = questions.row(
+        _PARENT_PARAMS + ", kind, i, a",
+        "k",
+        **_PARENT_COLUMNS,
+        **question,
+        kind="kind",
+        answer_position="i",
+        **answer,
+    )
+    return text_row, answer_row
+
+
 REVIEWS = Layout("reviews", ("review_id", "score", "created_at", "created_by", "review_label_id"))
 
 
@@ -149,6 +205,8 @@ class FastPath:
 
     RECORD: type[Strict]  # the typed record this path takes
     LAYOUTS: Layouts  # of the object, classification, label and data-row tuples
+    TREE: TypedTree  # how the record type's classification trees are read
+    QUESTION_ROWS: tuple[RowTuple, RowTuple]  # the text and answer rows (:func:`question_rows`)
 
     def __init__(self, sink: RowBuffers, ctx: RecordContext) -> None:
         self.sink = sink
@@ -167,3 +225,11 @@ class FastPath:
 
     def _rows(self, record: Any, pos: int) -> None:
         raise NotImplementedError
+
+    def _questions(self, questions: Sequence[Any], parent: TypedParent) -> None:
+        """Rows of a classification list; ``parent``: (key index, object, question, answer,
+        depth), the first items of every row."""
+        add = self._shapes.question
+        text_row, answer_row = self.QUESTION_ROWS
+        for p, q, kind, i, a in walk(questions, parent, self.TREE):
+            add(text_row(*p, q) if kind == "text" else answer_row(*p, q, kind, i, a))
