@@ -27,8 +27,8 @@ import labelbox_provider
 files = [str(f) for f in md.files("airflow-provider-labelbox-export")]
 import fsspec, s3fs
 fsspec.filesystem("s3", anon=True)
-from labelbox_provider.io.warehouse_postgres import PostgresWarehouse
-hook = PostgresWarehouse("labelbox_warehouse", "labelbox").hook
+from labelbox_provider.io.warehouse import warehouse_for
+hook = warehouse_for("postgres://labelbox_warehouse/labelbox").hook
 print(json.dumps({
     "file": labelbox_provider.__file__,
     "typed": (pathlib.Path(labelbox_provider.__file__).parent / "py.typed").is_file(),
