@@ -28,6 +28,10 @@ if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
 COPY_ROWS = 10_000  # rows per Parquet record batch streamed into the one COPY of a file
+# The staging tables are temporary: held in the session's local buffers (temp_buffers, 8 MB by
+# default, settable only before the first temp table is touched), and sorted and hashed by the
+# merge (work_mem, 4 MB by default: a 100,000-row batch spills to disk). Both are per session.
+SESSION_SETTINGS = ("SET temp_buffers = '256MB'", "SET work_mem = '64MB'")
 LIBPQ_EXTRAS = ("sslmode", "sslcert", "sslkey", "sslrootcert", "connect_timeout", "options")
 _PARAM = re.compile(r"\?")
 INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -118,6 +122,8 @@ class PostgresWarehouse(Warehouse):
         conn = adbc_pg.connect(libpq_uri(self.hook.connection))  # autocommit off
         try:
             s = PostgresSession(conn)
+            for setting in SESSION_SETTINGS:
+                s.execute(setting)
             s.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
             try:
                 yield s
