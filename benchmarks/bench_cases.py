@@ -17,8 +17,11 @@ import argparse
 import gc
 import json
 import os
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -69,23 +72,15 @@ def _to_parquet(tables: dict[str, Any], out: Path) -> int:
 
 def pandas_v1(args: argparse.Namespace) -> dict[str, Any]:
     """The obvious way: json.load, pandas.json_normalize per table, to_parquet."""
-    import pandas as pd
+    import pandas  # noqa: F401
     import pyarrow.parquet  # noqa: F401
 
+    sys.path.insert(0, str(HERE))
+    from flatten_bench import run_pandas
+
     start, cpu0 = time.perf_counter(), time.process_time()
-    with args.src.open() as fp:
-        data = json.load(fp)
-    meta = ["ID", "DataRow ID"]
-    tables = {
-        "labels": pd.json_normalize(data).drop(columns=["Label.objects", "Reviews"]),
-        "objects": pd.json_normalize(data, record_path=["Label", "objects"], meta=meta),
-        "classifications": pd.json_normalize(
-            data, record_path=["Label", "classifications"], meta=meta
-        ),
-        "reviews": pd.json_normalize(data, record_path="Reviews", meta=meta),
-    }
-    rows = _to_parquet(tables, args.out)
-    return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu0, "rows": rows}
+    run_pandas(args.src, args.out)
+    return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu0}
 
 
 def pandas_v2(args: argparse.Namespace) -> dict[str, Any]:
@@ -133,27 +128,26 @@ def _pipeline(hook: Any, root: str, project: str, fmt: str) -> Any:
     )
 
 
-def e2e(args: argparse.Namespace) -> dict[str, Any]:
-    """One catch-up run (export, download, flatten, commit) of a project of N labels."""
+@contextmanager
+def _mirror(labels: int, fmt: str) -> Iterator[tuple[Any, Any]]:
+    """An emulator with one IMAGE project of ``labels`` labels, and a pipeline mirroring it."""
     from labelbox_provider.emulator.testing import running_emulator
     from labelbox_provider.hooks.labelbox import LabelboxHook
 
-    with running_emulator(media_types=["IMAGE"], labels_per_project=args.labels) as emu:
+    with running_emulator(media_types=["IMAGE"], labels_per_project=labels) as emu:
         _connect(emu)
-        project = emu.projects[0]["id"]
         with tempfile.TemporaryDirectory() as root:
-            pipe = _pipeline(LabelboxHook(), root, project, args.format)
-            start, cpu0 = time.perf_counter(), time.process_time()
-            summary = pipe.catch_up(emu.world.now()).to_dict()
-            seconds = time.perf_counter() - start
-            cpu = time.process_time() - cpu0
-    counts = summary["counts"]
-    return {
-        "seconds": seconds,
-        "cpu": cpu,
-        "labels": counts.get("labels", 0),
-        "batches": len(summary["batches"]),
-    }
+            yield emu, _pipeline(LabelboxHook(), root, emu.projects[0]["id"], fmt)
+
+
+def e2e(args: argparse.Namespace) -> dict[str, Any]:
+    """One catch-up run (export, download, flatten, commit) of a project of N labels."""
+    with _mirror(args.labels, args.format) as (emu, pipe):
+        start, cpu0 = time.perf_counter(), time.process_time()
+        summary = pipe.catch_up(emu.world.now()).to_dict()
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
+    labels = summary["counts"].get("labels", 0)
+    return {"seconds": seconds, "cpu": cpu, "labels": labels, "batches": len(summary["batches"])}
 
 
 def _connect(emu: Any) -> None:
@@ -163,31 +157,24 @@ def _connect(emu: Any) -> None:
 
 def incremental(args: argparse.Namespace) -> dict[str, Any]:
     """A mirrored project of N labels, then one window per share of labels changed in it."""
-    from labelbox_provider.emulator.testing import running_emulator
-    from labelbox_provider.hooks.labelbox import LabelboxHook
-
     out: dict[str, Any] = {"windows": []}
-    with running_emulator(media_types=["IMAGE"], labels_per_project=args.labels) as emu:
-        _connect(emu)
-        project = emu.projects[0]["id"]
-        with tempfile.TemporaryDirectory() as root:
-            pipe = _pipeline(LabelboxHook(), root, project, args.format)
-            start, cpu0 = time.perf_counter(), time.process_time()
-            pipe.catch_up(emu.world.now())
-            out["initial_seconds"] = time.perf_counter() - start
-            for pct in (0, 1, 10, 100):
-                changes = args.labels * pct // 100
-                emu.advance(seconds=3600, events={"label_updated": changes} if changes else {})
-                cpu0, start = time.process_time(), time.perf_counter()
-                summary = pipe.catch_up(emu.world.now()).to_dict()
-                window = {
-                    "changed_pct": pct,
-                    "events": changes,
-                    "labels_exported": summary["counts"].get("labels", 0),
-                    "seconds": time.perf_counter() - start,
-                    "cpu": time.process_time() - cpu0,
-                }
-                out["windows"].append(window)
+    with _mirror(args.labels, args.format) as (emu, pipe):
+        start = time.perf_counter()
+        pipe.catch_up(emu.world.now())
+        out["initial_seconds"] = time.perf_counter() - start
+        for pct in (0, 1, 10, 100):
+            changes = args.labels * pct // 100
+            emu.advance(seconds=3600, events={"label_updated": changes} if changes else {})
+            cpu0, start = time.process_time(), time.perf_counter()
+            summary = pipe.catch_up(emu.world.now()).to_dict()
+            window = {
+                "changed_pct": pct,
+                "events": changes,
+                "labels_exported": summary["counts"].get("labels", 0),
+                "seconds": time.perf_counter() - start,
+                "cpu": time.process_time() - cpu0,
+            }
+            out["windows"].append(window)
     out["seconds"] = sum(w["seconds"] for w in out["windows"]) + out["initial_seconds"]
     out["cpu"] = sum(w["cpu"] for w in out["windows"])
     return out

@@ -198,7 +198,12 @@ class Report:
             lines.append(_row([name, f"{m['seconds']:.2f} {firsts}", f"{reload:.2f}",
                                f"{m['cpu']:.2f}", f"{m['rss_mb']:.0f}",
                                f"{m['seconds'] / duck:.2f}", f"{m['load']:.1f}"]))  # fmt: skip
-        lines.append("\nPostgreSQL worker CPU excludes the server's; per-round ratios above.")
+        pairs = zip(res["PostgreSQL (ADBC)"][1], res["DuckDB"][1], strict=False)
+        ratios = [round(p["out"]["first_load_s"] / d["out"]["first_load_s"], 2) for p, d in pairs]
+        lines.append(
+            f"\nPostgreSQL / DuckDB per round (same round, back to back): {ratios}. "
+            "Worker CPU is the whole process (both loads) and excludes the server's."
+        )
         self.parts.append("\n".join(lines))
 
     def header(self) -> str:
