@@ -7,7 +7,7 @@ SDK3_VERSION ?= 3.78.1
 SDK7_VERSION ?= 7.17.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool clean
+.PHONY: demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool clean bench
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,13 @@ $(VENV)/.installed: pyproject.toml Makefile
 .venv-sdk7/.installed: Makefile
 	$(PYTHON) -m venv .venv-sdk7
 	.venv-sdk7/bin/pip install -q "labelbox==$(SDK7_VERSION)"
+	touch $@
+
+# dlt, the benchmarks' contender (benchmark-only; its own venv so its pins never meet Airflow's)
+DLT_VERSION ?= 1.31.0
+.venv-dlt/.installed: Makefile
+	$(PYTHON) -m venv .venv-dlt
+	.venv-dlt/bin/pip install -q "dlt[parquet,filesystem]==$(DLT_VERSION)" msgspec
 	touch $@
 
 # The package as users get it: the wheel built from this tree (not editable), with extras, in a
@@ -66,9 +73,17 @@ test: install sdk-venvs wheel-venv compose-tool lint typecheck
 unit: install
 	$(BIN)/pytest -q -m unit
 
+# Side-by-side benchmarks (not part of `make test`): one table, written to benchmarks/RESULTS.md.
+# BENCH_SCALE=small for a quick run; the default is the issue's full sizes (hours, ~40 GB in
+# BENCH_WORKDIR). Needs the local PostgreSQL (127.0.0.1:5432, database test) for the loads.
+BENCH_SCALE ?= full
+bench: install .venv-dlt/.installed
+	BENCH_SCALE=$(BENCH_SCALE) BENCH_DLT_PYTHON=.venv-dlt/bin/python PYTHONPATH=connectors \
+		$(BIN)/python benchmarks/bench.py
+
 demo: install
 	$(BIN)/python -m labelbox_provider.cli.demo
 
 
 clean:
-	rm -rf $(VENV) .venv-sdk3 .venv-sdk7 $(WHEEL_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-sdk3 .venv-sdk7 .venv-dlt $(WHEEL_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

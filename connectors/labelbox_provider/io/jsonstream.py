@@ -51,6 +51,12 @@ _TOKEN = re.compile(_STR + rb'|[{}\[\]]|"', re.DOTALL)
 _STRING = re.compile(_STR, re.DOTALL)
 _SCALAR = re.compile(rb"[^,\]\s]*+")
 _DECODER = msgspec.json.Decoder()
+_SKIP = msgspec.json.Decoder(msgspec.Raw).decode  # validates and skips a value, builds nothing
+_TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")  # msgspec's message (tested)
+_TRUNCATED = "Input data was truncated"
+_MORE_END = -1  # _skip_end: the value runs past the buffer
+_WS = b" \t\r\n"
+KEY_MISSES = 8  # candidates tried by _by_key before skipping the record instead
 
 
 def detect_format(fp: BinaryIO) -> Format:
@@ -172,9 +178,10 @@ class _Buffer:
 
     def __init__(self, fp: BinaryIO) -> None:
         self.fp = fp
-        self.data = fp.read(CHUNK_BYTES).removeprefix(_BOM)
+        first = fp.read(max(CHUNK_BYTES, len(_BOM)))
+        self.data = first.removeprefix(_BOM)
         self.pos = 0
-        self.eof = not self.data
+        self.eof = not first
 
     def refill(self) -> None:
         """Drop consumed bytes and read at least as much again as is pending."""
@@ -240,6 +247,7 @@ class _Splitter:
         self.position = 0  # index of the next record
         self.by_line = True  # until a record spans lines, try whole lines first
         self.lines_seen = 0  # records read as whole lines: evidence of line structure
+        self.key: bytes | None = None  # how records start ('{"ID":'), learned from the first
 
     def whole_lines(self) -> Iterator[Decoded]:
         """The records of the complete lines in the buffer, one per line, up to the first
@@ -310,12 +318,38 @@ class _Splitter:
         if record is _MORE:
             return None
         if record is None:
+            record = self._fast_record()
+            if record is _MORE:
+                return None
+        if record is None:
             end = _value_end(buf.data, buf.pos, buf.eof)
             if end is None and not buf.eof:
                 return None
             end = len(buf.data) if end is None else end  # truncated: the decoder will say so
             record = _decode(self.position, buf.data[buf.pos : end], self.decode)
         self.by_line = self.by_line and _ends_line(buf.data, buf.pos, buf.pos + len(record.raw))
+        return record
+
+    def _fast_record(self) -> Decoded | None:
+        """The object record at the buffer's position, its end found cheaply and proved by the
+        decoder (see :func:`_by_key` and :func:`_skip_end`); None leaves it to bracket
+        matching (malformed records, scalars), _MORE asks for more bytes."""
+        buf = self.buf
+        data, pos = buf.data, buf.pos
+        if data[pos] != 0x7B:  # '{'
+            return None
+        if self.key:
+            record = _by_key(data, pos, self.key, self.position, self.decode)
+            if record is not None:
+                return record
+        end = _skip_end(data, pos, buf.eof)
+        if end is None or end == _MORE_END:
+            return _MORE if end == _MORE_END else None
+        record = _decode(self.position, data[pos:end], self.decode)
+        if record.error is not None:
+            return None
+        if self.key is None:
+            self.key = _first_key(record.raw)
         return record
 
     def _by_line(self) -> Decoded | None:
@@ -380,6 +414,66 @@ def _bad_line(
     if stop <= buf.pos:  # nothing left once trailing separators are trimmed (a stray ']')
         stop = value_end or max(end, buf.pos + 1)
     return _decode(position, buf.data[buf.pos : stop], decode)
+
+
+def _first_key(raw: bytes) -> bytes:
+    """The record's opening up to its first key and colon (``{"ID":``), or b"" if unusual."""
+    colon = raw.find(b'":', 2)
+    if raw[:2] != b'{"' or colon == -1 or b"\\" in raw[:colon]:
+        return b""
+    return raw[: colon + 2]
+
+
+def _by_key(
+    data: bytes, pos: int, key: bytes, position: int, decode: Callable[[bytes], Any]
+) -> Decoded | None:
+    """The record at ``pos`` ended where the next record's key starts (``}`` ws ``,`` ws
+    ``key``). Records of an export all open with the same key, so ``bytes.find`` (memchr
+    speed) gives a candidate; it is taken only if the slice decodes, which proves it is the
+    whole record: a JSON object is valid exactly up to its own closing brace. A candidate
+    inside a string or a nested object just fails to decode; after KEY_MISSES, None."""
+    start = pos + 1
+    for _ in range(KEY_MISSES):
+        cand = data.find(key, start)
+        if cand == -1:
+            return None
+        start = cand + 1
+        j = cand - 1
+        while data[j] in _WS:
+            j -= 1
+        if data[j] != 0x2C:  # ','
+            continue
+        j -= 1
+        while data[j] in _WS:
+            j -= 1
+        if data[j] != 0x7D:  # '}'
+            continue
+        try:
+            return Decoded(position, data[pos : j + 1], decode(data[pos : j + 1]), None)
+        except msgspec.DecodeError:
+            continue
+    return None
+
+
+def _skip_end(data: bytes, pos: int, eof: bool) -> int | None:
+    """End of the JSON value at ``pos``, found by msgspec skipping it in C (``msgspec.Raw``
+    builds no objects): what follows the value makes it fail with "trailing characters (byte
+    N)". _MORE_END if the value runs past the buffer, None if it is malformed."""
+    try:
+        _SKIP(memoryview(data)[pos:])
+    except msgspec.DecodeError as exc:
+        message = str(exc)
+        match = _TRAILING.search(message)
+        if match is None:
+            return _MORE_END if message.startswith(_TRUNCATED) and not eof else None
+        end = pos + int(match.group(1)) - 1
+    else:  # the rest of the buffer is exactly one value: complete only at end of file
+        if not eof:
+            return _MORE_END
+        end = len(data)
+    while end > pos and data[end - 1] in _WS:
+        end -= 1
+    return end
 
 
 def _value_end(data: bytes, pos: int, eof: bool) -> int | None:

@@ -1,4 +1,4 @@
-"""Which batches a load takes (Asset events, run conf) and the Postgres COPY encoding."""
+"""Which batches a load takes (Asset events, run conf) and the Arrow batches sent to Postgres."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from labelbox_provider.io.warehouse import warehouse_for
 from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
-from labelbox_provider.io.warehouse.pgcopy import copy_text, encode, pg_type
+from labelbox_provider.io.warehouse.pgcopy import for_ingest, pg_type
 from labelbox_provider.io.warehouse.postgres import PostgresWarehouse
 from labelbox_provider.io.warehouse.refs import BatchRef, refs_from_conf, refs_from_events
 
@@ -88,32 +88,37 @@ def test_target_strings() -> None:
     assert warehouse_for(pg) is pg
 
 
-@pytest.mark.parametrize(
-    ("value", "text"),
-    [
-        pytest.param(None, "\\N", id="null"),
-        pytest.param(True, "t", id="bool"),
-        pytest.param(7, "7", id="int"),
-        pytest.param(0.1, "0.1", id="float"),
-        pytest.param(math.nan, "NaN", id="nan"),
-        pytest.param(-math.inf, "-Infinity", id="neg-inf"),
-        pytest.param("a\tb\nc\\d\re", "a\\tb\\nc\\\\d\\re", id="escapes"),
-        pytest.param(
-            datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
-            "2024-01-02T03:04:05.000006+00:00",
-            id="timestamp",
-        ),
-        pytest.param([{"x": 1.5, "y": None}], '[{"x": 1.5, "y": null}]', id="nested-json"),
-        pytest.param(b"\x01\xff", "\\\\x01ff", id="bytes"),
-    ],
-)
-def test_copy_encoding(value: Any, text: str) -> None:
-    assert encode(value) == text
+def test_ingest_batch_nested_as_json_and_text_columns_as_strings() -> None:
+    points = pa.array([[{"x": 1.5, "y": None}], None, [{"x": math.nan, "y": 2.0}]])
+    batch = pa.record_batch(
+        {
+            "a": ["x\tb", None, "c"],
+            "n": [1, 2, None],
+            "points": points,
+            "drifted": [1, 2, 3],  # held as TEXT by the table
+            "empty": pa.nulls(3),
+            "at": pa.array(
+                [datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC)] * 3, pa.timestamp("us", "UTC")
+            ),
+        }
+    )
+    out = for_ingest(batch, {"drifted": "text"})
+    assert out.schema.names == batch.schema.names
+    assert out.column(0).equals(batch.column(0))  # strings, ints and timestamps go as they are
+    assert out.column(1).equals(batch.column(1))
+    assert out.column(5).equals(batch.column(5))
+    assert out.column(2).type == pa.json_()
+    # one JSON document per value; NaN (which jsonb rejects) becomes null
+    assert out.column(2).storage.to_pylist() == [
+        '[{"x":1.5,"y":null}]',
+        None,
+        '[{"x":null,"y":2.0}]',
+    ]
+    assert out.column(3).to_pylist() == ["1", "2", "3"]
+    assert out.column(4).type == pa.string()
 
 
-def test_copy_text_and_types() -> None:
-    batch = pa.record_batch({"a": ["x", None], "n": [1, 2], "l": [[1], None]})
-    assert copy_text(batch) == "x\t1\t[1]\n\\N\t2\t\\N\n"
+def test_pg_types() -> None:
     types = [
         pg_type(t)
         for t in (

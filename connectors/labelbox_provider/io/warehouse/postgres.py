@@ -1,14 +1,17 @@
-"""The production warehouse: PostgreSQL (15+, for ``MERGE``) through the common-sql provider.
+"""The production warehouse: PostgreSQL (15+, for ``MERGE``) over ADBC.
 
-The connection comes from an Airflow connection id via ``PostgresHook`` (a ``DbApiHook``), or
-from any ``DbApiHook`` passed in. A batch is streamed into temporary staging tables with
-``COPY ... FROM STDIN`` one Parquet record batch at a time (bounded memory), then merged by key
-in the same transaction as everything else: a failed load leaves the warehouse unchanged.
+The connection is described by an Airflow connection id (read through ``PostgresHook``, a
+``DbApiHook``), or by any ``DbApiHook`` passed in; the load itself runs on an ADBC connection
+(``adbc-driver-postgresql``) to that server. A batch is streamed into temporary staging tables
+as Arrow record batches over binary ``COPY`` (``adbc_ingest``), one Parquet record batch at a
+time (bounded memory), then merged by key in the same transaction as everything else: a failed
+load leaves the warehouse unchanged.
 """
 
 from __future__ import annotations
 
-import io
+import itertools
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -17,14 +20,20 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from labelbox_provider.io.warehouse.load import Session, Warehouse
-from labelbox_provider.io.warehouse.pgcopy import copy_text, pg_type
+from labelbox_provider.io.warehouse.pgcopy import for_ingest, pg_type
 from labelbox_provider.io.warehouse.sql import quote, staging
 from labelbox_provider.state.ledger import Ledger
 
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
-COPY_ROWS = 10_000  # rows per Parquet record batch sent with one COPY
+COPY_ROWS = 10_000  # rows per Parquet record batch streamed into the one COPY of a file
+# The staging tables are temporary: held in the session's local buffers (temp_buffers, 8 MB by
+# default, settable only before the first temp table is touched), and sorted and hashed by the
+# merge (work_mem, 4 MB by default: a 100,000-row batch spills to disk). Both are per session.
+SESSION_SETTINGS = ("SET temp_buffers = '256MB'", "SET work_mem = '64MB'")
+LIBPQ_EXTRAS = ("sslmode", "sslcert", "sslkey", "sslrootcert", "connect_timeout", "options")
+_PARAM = re.compile(r"\?")
 INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "data_rows": (("project_id", "data_row_id"),),  # MERGE key
     "labels": (("project_id", "label_id"), ("project_id", "data_row_id")),  # key, snapshot drop
@@ -39,16 +48,17 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
 
 
 class PostgresSession(Session):
-    """A transaction on one DB-API connection (psycopg2 or psycopg 3)."""
+    """A transaction on one ADBC (DB-API) connection to PostgreSQL."""
 
     def __init__(self, conn: Any) -> None:
         self.conn = conn
         self.cur = conn.cursor()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        """Run one statement; ``?`` placeholders become ``%s``."""
+        """Run one statement; ``?`` placeholders become ``$1``, ``$2``, ..."""
         if params:
-            self.cur.execute(sql.replace("?", "%s"), tuple(params))
+            n = itertools.count(1)
+            self.cur.execute(_PARAM.sub(lambda _: f"${next(n)}", sql), tuple(params))
         else:
             self.cur.execute(sql)
 
@@ -57,14 +67,25 @@ class PostgresSession(Session):
         self.execute(sql, params)
         return [tuple(row) for row in self.cur.fetchall()]
 
-    def copy(self, table: str, columns: Sequence[str], text: str) -> None:
-        """``COPY table (columns) FROM STDIN`` with ``text`` in COPY text format."""
-        sql = f"COPY {table} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-        if hasattr(self.cur, "copy_expert"):  # psycopg2
-            self.cur.copy_expert(sql, io.StringIO(text))
-        else:  # psycopg 3
-            with self.cur.copy(sql) as copy:
-                copy.write(text)
+    def ingest(self, table: str, reader: pa.RecordBatchReader) -> None:
+        """Append the reader's batches to the temp table ``table`` with one binary COPY."""
+        self.cur.adbc_ingest(table, reader, mode="append", temporary=True)
+
+
+def libpq_uri(conn: Any) -> str:
+    """The libpq URI of an Airflow ``Connection`` (host, port, login, password, database and
+    the libpq options among its extras)."""
+    from urllib.parse import quote as q
+    from urllib.parse import urlencode
+
+    auth = q(conn.login or "", safe="")
+    if conn.password:
+        auth += ":" + q(conn.password, safe="")
+    netloc = f"{auth}@" if auth else ""
+    netloc += f"{conn.host or 'localhost'}:{conn.port or 5432}"
+    extras = {k: v for k, v in conn.extra_dejson.items() if k in LIBPQ_EXTRAS}
+    query = f"?{urlencode(extras)}" if extras else ""
+    return f"postgresql://{netloc}/{q(conn.schema or '', safe='')}{query}"
 
 
 class PostgresWarehouse(Warehouse):
@@ -96,10 +117,13 @@ class PostgresWarehouse(Warehouse):
     @contextmanager
     def session(self) -> Iterator[PostgresSession]:
         """A fresh connection and one transaction (temp tables vanish with the connection)."""
-        conn = self.hook.get_conn()
+        import adbc_driver_postgresql.dbapi as adbc_pg
+
+        conn = adbc_pg.connect(libpq_uri(self.hook.connection))  # autocommit off
         try:
-            conn.autocommit = False
             s = PostgresSession(conn)
+            for setting in SESSION_SETTINGS:
+                s.execute(setting)
             s.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
             try:
                 yield s
@@ -122,7 +146,8 @@ class PostgresWarehouse(Warehouse):
     def stage(
         self, s: Session, ledger: Ledger, table: str, paths: list[str], held: dict[str, str]
     ) -> list[str]:
-        """Stream the files into a temp table with COPY; add new file columns to the target.
+        """Stream the files into a temp table (binary COPY of Arrow batches, one per file);
+        add new file columns to the target.
 
         The staging table has every target column, so a column the files lack is null in the
         merged rows (as in the current view), never a stale value of an older copy.
@@ -135,10 +160,17 @@ class PostgresWarehouse(Warehouse):
         s.execute(
             f"CREATE TEMP TABLE {staging(table)} AS SELECT * FROM {self.target(table)} LIMIT 0"
         )
+        types = {**names, **held}
         for path in paths:
             with ledger.fs.open(ledger.path(path), "rb") as handle:
-                for batch in pq.ParquetFile(handle).iter_batches(batch_size=COPY_ROWS):
-                    s.copy(staging(table), batch.schema.names, copy_text(batch))
+                batches = (
+                    for_ingest(batch, types)
+                    for batch in pq.ParquetFile(handle).iter_batches(batch_size=COPY_ROWS)
+                )
+                first = next(batches, None)
+                if first is not None:
+                    chain = itertools.chain([first], batches)
+                    s.ingest(staging(table), pa.RecordBatchReader.from_batches(first.schema, chain))
         if paths:
             s.execute(f"ANALYZE {staging(table)}")
         return [*held, *(n for n in names if n not in held)]
