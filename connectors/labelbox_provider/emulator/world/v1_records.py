@@ -256,6 +256,13 @@ def _camel(key: str) -> str:
     return head + "".join(p.capitalize() for p in rest)
 
 
+def _metadata_value(value: Any) -> Any:
+    """A metadata value as v1 writes it: an enum as its option, a datetime as ISO text."""
+    if isinstance(value, tuple):
+        return {"schemaId": value[0], "schemaName": value[1]}
+    return ts_v1(value) if isinstance(value, int) else value
+
+
 def render_record(view: LabelView, era: str, token: str) -> dict[str, Any]:
     """One v1 record (one label), keys in the era's order."""
     ctx, st, row, i = view.ctx, view.st, view.row, view.i
@@ -264,7 +271,7 @@ def render_record(view: LabelView, era: str, token: str) -> dict[str, Any]:
         "ID": view.id,
         "DataRow ID": row.id,
         "DataRow Metadata": [
-            {"schemaId": sid, "schemaName": name, "value": value}
+            {"schemaId": sid, "schemaName": name, "value": _metadata_value(value)}
             for sid, name, value in row.metadata()
         ],
         "Media Attributes": {_camel(k): v for k, v in row.media_attributes().items()},
