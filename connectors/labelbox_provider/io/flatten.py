@@ -14,11 +14,13 @@ row functions.
 from __future__ import annotations
 
 import gc
+import gzip
+import io
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 
@@ -62,7 +64,7 @@ def flatten_file(
     for comparison).
     """
     ctx = RecordContext(project_id=lineage.project_id, frames_dir=frames_dir)
-    with src.open("rb", buffering=READ_BUFFER_BYTES) as fp:
+    with open_export(src) as fp:
         file_format = detect_format(fp) if fmt == "auto" else fmt
         source_format = lineage.source_format or source_format_of(file_format)
         to_rows: RowFunction = v2_record_rows if source_format == "v2" else v1_record_rows
@@ -95,6 +97,23 @@ def flatten_file(
 
 
 _PLAIN = msgspec.json.Decoder()
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def open_export(src: Path) -> BinaryIO:
+    """The export file's bytes, buffered; a gzip-compressed file (magic ``1f 8b``, whatever
+    its name) is decompressed as it is read."""
+    with src.open("rb") as probe:
+        compressed = probe.read(2) == _GZIP_MAGIC
+    if not compressed:
+        return src.open("rb", buffering=READ_BUFFER_BYTES)
+    return io.BufferedReader(gzip.GzipFile(src, "rb"), READ_BUFFER_BYTES)
+
+
+def detect_file_format(src: Path) -> str:
+    """The layout of the export file at ``src`` (gzip-compressed or not)."""
+    with open_export(src) as fp:
+        return detect_format(fp)
 
 
 def _legacy_era(records: Iterator[Decoded], ctx: RecordContext) -> Iterator[Decoded]:

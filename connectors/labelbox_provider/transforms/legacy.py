@@ -321,7 +321,7 @@ def normalise_legacy_label(label: Any, *, label_id: str | None = None) -> Normal
     if layout == "modern":
         return NormalisedLabel(label=label, layout=layout)
     if layout in ("empty", "skip"):
-        empty = {"objects": [], "classifications": []}
+        empty: dict[str, list[Any]] = {"objects": [], "classifications": []}
         return NormalisedLabel(empty, layout, empty=layout == "empty", skipped=layout == "skip")
     if layout == "unknown":
         if isinstance(label, str | int | float | bool):
