@@ -179,7 +179,7 @@ def legacy_counts(label: Any) -> tuple[int, int]:
             objects += max(1, value.count("((")) if "(" in value else 0
             continue
         for item in value if isinstance(value, list) else []:
-            objects += 1
+            objects += isinstance(item, list) or (isinstance(item, dict) and "geometry" in item)
             extras = item.items() if isinstance(item, dict) else ()
             answers += sum(isinstance(v, str) for k, v in extras if k != "geometry")
     return objects, answers

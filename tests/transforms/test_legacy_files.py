@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
+from labelbox_provider.emulator.world import ExportFilter, V2Params, World
 from labelbox_provider.io.flatten import flatten_file
 from labelbox_provider.transforms import Lineage, RecordContext, v1_record_rows
 
-from ._transform_helpers import LEGACY_FILES
+from ._transform_helpers import LEGACY_FILES, legacy_counts
 
 pytestmark = pytest.mark.unit
 
@@ -94,3 +96,38 @@ def test_wkt_hole_and_unmapped_entry_are_kept_in_extra_json() -> None:
 def test_agreement_minus_one_is_null(value: Any, expected: Any) -> None:
     rows = _flat({"DataRow ID": "D", "Label": {}, "Agreement": value}, project_id="P")
     assert rows["labels"][0]["agreement"] == expected
+
+
+def test_the_emulator_serves_the_2019_layout_and_it_flattens_whole(tmp_path: Path) -> None:
+    world = World(seed=19, labels_per_project=30, v1_era="2019")
+    (project,) = [p for p in world.projects() if p.media_type == "IMAGE"]
+    records = list(world.iter_v1(project.id, ExportFilter()))
+    labels = [r["Label"] for r in records]
+    assert "Skip" in labels and any(isinstance(x, dict) and x for x in labels)
+    assert all(not {"objects", "classifications"} & set(x) for x in labels if x != "Skip")
+    src = tmp_path / "v1.json"
+    src.write_text(json.dumps(records))
+    counts = flatten_file(
+        src, tmp_path / "out", Lineage(project.id, "b", LINEAGE.extracted_at, None, None)
+    )
+    geometries = sum(legacy_counts(x)[0] for x in labels)
+    assert (counts["rejects"], counts["labels"], counts["objects"]) == (0, len(records), geometries)
+    skipped = pq.read_table(tmp_path / "out" / "labels").column("skipped").to_pylist()
+    assert skipped.count(True) == labels.count("Skip")
+
+
+def test_emulator_metadata_fields_carry_every_kind(tmp_path: Path) -> None:
+    world = World(seed=3, labels_per_project=4)
+    (project,) = [p for p in world.projects() if p.media_type == "IMAGE"]
+    params = V2Params(*[True] * 8)
+    src = tmp_path / "v2.ndjson"
+    src.write_text(
+        "".join(json.dumps(r) + "\n" for r in world.iter_v2(project.id, ExportFilter(), params))
+    )
+    flatten_file(src, tmp_path / "out", LINEAGE)
+    rows = pq.read_table(tmp_path / "out" / "metadata").to_pylist()
+    kinds = {r["kind"] for r in rows}
+    assert {"string", "number", "datetime", "enum"} <= kinds
+    assert all(r["value_number"] is not None for r in rows if r["kind"] == "number")
+    assert all(r["value_datetime"] is not None for r in rows if r["kind"] == "datetime")
+    assert all(r["value_enum"] and r["value_enum_id"] for r in rows if r["kind"] == "enum")

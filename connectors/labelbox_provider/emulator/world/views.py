@@ -144,6 +144,7 @@ class RowView:
             (sid + "s", "split", (f"{sid}o{option}", split)),
             (sid + "q", "quality", digest("quality", self.ctx.key, self.d) % 1000 / 10),
             (sid + "c", "captured_at", self.st.d_created[self.d] // 1000 * 1000 - 86_400_000),
+            (sid + "n", "camera", f"cam-{self.d % 4}"),
         ]
         if version:
             out.append((sid + "v", "revision", f"rev-{version}"))
