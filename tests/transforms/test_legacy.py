@@ -15,24 +15,14 @@ from types import SimpleNamespace
 import pytest
 from labelbox_provider.transforms import legacy, legacy_record, wkt
 
+from ._transform_helpers import REAL_FILES
+
 pytestmark = pytest.mark.unit
 
 L = SimpleNamespace(
     **{n: getattr(m, n) for m in (legacy, legacy_record, wkt) for n in dir(m) if n[:1] != "_"}
 )
-V1_NAMES = [
-    "v1_geospatial_tiled_polygon_point_line.json",
-    "v1_highly_nested_image.json",
-    "v1_image_bbox_project_export_2020.json",
-    "v1_image_export.json",
-    "v1_image_media_type_data_split.json",
-    "v1_legacy2018_skip_string_label.json",
-    "v1_legacy2018_wkt_multipolygon_minimal_keys.json",
-    "v1_legacy2019_class_keyed_skip_reviews_doors.json",
-    "v1_pdf_export.json",
-    "v1_text_export.json",
-    "v1_video_export_frames_inlined.json",
-]
+V1_NAMES = [name for name in REAL_FILES if name.startswith("v1_")]
 
 
 def V(x, y):

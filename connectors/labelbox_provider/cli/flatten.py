@@ -90,9 +90,9 @@ def _load(args: argparse.Namespace) -> int:
         for result in load_archive(args.root, files, project_id=args.project_id or None):
             bar.advance()
             if isinstance(result, tuple):
-                item, exc = result
+                item, error = result
                 failed += 1
-                print(f"labelbox-export flatten: {item.name}: {exc}", file=sys.stderr)
+                print(f"labelbox-export flatten: {item.name}: {error}", file=sys.stderr)
                 continue
             bar.note(f"{result.status} {result.name}")
             line = {"file": result.name, "status": result.status, "batch_id": result.batch_id}

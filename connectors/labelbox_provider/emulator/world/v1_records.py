@@ -178,7 +178,7 @@ def render_relationships(view: LabelView) -> list[dict[str, Any]]:
     ]
 
 
-def render_label(view: LabelView, era: str, token: str) -> dict[str, Any]:
+def render_label(view: LabelView, era: str, token: str) -> Any:
     """The ``Label`` value: ``{}`` when skipped; a frames URL for video and DICOM."""
     if era == "2019" and view.ctx.media_type in LEGACY_MEDIA:
         return render_legacy_label(view)
