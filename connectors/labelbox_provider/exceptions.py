@@ -87,6 +87,10 @@ class TransformError(LabelboxProviderError, ValueError):
     """A record cannot be flattened; the message says why (it never quotes field values)."""
 
 
+class WktError(TransformError):
+    """A legacy geometry string that starts like WKT but does not parse."""
+
+
 class BatchCommitError(LabelboxProviderError, RuntimeError):
     """A batch could not be committed; nothing of it became visible to readers."""
 

@@ -12,15 +12,22 @@ PROJECT = "proj1"
 # Every file of the real corpus (LABELBOX_REAL_FIXTURES, see tests/conftest.py), by name: the
 # names are known without the corpus, so parametrised tests still collect (and skip) without it.
 REAL_FILES = [
+    "v1_geospatial_tiled_polygon_point_line.json",
     "v1_highly_nested_image.json",
     "v1_image_bbox_project_export_2020.json",
     "v1_image_export.json",
+    "v1_image_media_type_data_split.json",
+    "v1_legacy2018_skip_string_label.json",
+    "v1_legacy2018_wkt_multipolygon_minimal_keys.json",
+    "v1_legacy2019_class_keyed_skip_reviews_doors.json",
     "v1_pdf_export.json",
     "v1_text_export.json",
     "v1_video_export_frames_inlined.json",
     "v2_image_bbox_minimal.ndjson",
+    "v2_image_bbox_no_schema_id_zealotsniper.ndjson",
     "v2_image_masks_full_details.ndjson",
 ]
+LEGACY_FILES = [name for name in REAL_FILES if "legacy" in name]
 
 # The project's own fixtures (tests/fixtures/exports; the own_fixtures fixture) and the rows each
 # gives, counted by hand from the files (tables not named: 0 rows). v1 video frames files are in
@@ -159,3 +166,20 @@ def count_answers(questions: Any) -> int:
             if isinstance(a, dict):
                 stack.extend(a.get("classifications") or [])
     return total
+
+
+def legacy_counts(label: Any) -> tuple[int, int]:
+    """(objects, answers) of a legacy label, counted from its raw form: one object per
+    geometry (per WKT polygon), one answer per plain-string key of a geometry item."""
+    if not isinstance(label, dict):
+        return 0, 0
+    objects = answers = 0
+    for value in label.values():
+        if isinstance(value, str):
+            objects += max(1, value.count("((")) if "(" in value else 0
+            continue
+        for item in value if isinstance(value, list) else []:
+            objects += isinstance(item, list) or (isinstance(item, dict) and "geometry" in item)
+            extras = item.items() if isinstance(item, dict) else ()
+            answers += sum(isinstance(v, str) for k, v in extras if k != "geometry")
+    return objects, answers

@@ -108,6 +108,8 @@ def full_record(frames_dir: Path) -> dict[str, object]:
         },
         **{
             "Benchmark ID": "bm1",
+            "Agreement": 0.8,
+            "Benchmark Agreement": 0.5,
             "Has Open Issues": 1,
             "Reviews": [
                 {

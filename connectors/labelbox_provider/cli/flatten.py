@@ -1,7 +1,12 @@
-"""``labelbox-export flatten PATH --out DIR``: flatten one export file to Parquet tables.
+"""``labelbox-export flatten``: export files to Parquet tables.
 
-The layout (v1 array, v1 single object, v2 NDJSON) is detected. One JSON line is printed on
-stdout mapping each table to its row count. Exit code 0, or 2 if the file is not an export.
+``flatten FILE --out DIR`` flattens one export file (v1 JSON array or object, v2 NDJSON, either
+gzip-compressed; the layout is detected) into one folder per table, and prints one JSON line
+mapping each table to its row count. ``flatten PATH... --root MIRROR`` loads files and folders
+of archived exports into a mirror (``query``, the current view and the warehouse loads read it
+like any other): each file one batch recorded in the ledger with its name and checksum, so a
+re-run skips what is loaded and a changed file replaces its batch; one JSON line per file.
+Exit code 0, or 2 if a file is not an export (the other files are still loaded).
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ def register(subparsers: Any) -> None:
     """Add the ``flatten`` subcommand to the dispatcher."""
     parser = subparsers.add_parser(
         "flatten",
-        help="flatten an export file (v1 JSON or v2 NDJSON) into Parquet tables",
+        help="flatten export files (v1 JSON, v2 NDJSON, gzip) into Parquet tables or a mirror",
         description=__doc__,
     )
-    parser.add_argument("path", type=Path, help="export file (v1 JSON array/object, v2 NDJSON)")
-    parser.add_argument("--out", type=Path, required=True, help="output folder (one per table)")
+    parser.add_argument("paths", nargs="+", type=Path, help="export files or folders of them")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="output folder of one file (one per table)")
+    where.add_argument("--root", help="mirror to load the files into (folder or fsspec URL)")
     parser.add_argument(
         "--project-id",
         default="",
@@ -33,12 +40,23 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--format", default="auto", choices=("auto", *FORMATS))
     parser.add_argument("--frames-dir", type=Path, help="v1 video frames as <label id>.ndjson")
-    parser.add_argument("--batch-id", default="cli", help="lineage batch id (default: cli)")
+    parser.add_argument("--batch-id", default="cli", help="lineage batch id of --out (cli)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Flatten ``args.path`` and print the row counts as one JSON line."""
+    """Flatten one file into ``--out``, or load every file into ``--root``."""
+    if args.root is not None:
+        return _load(args)
+    if len(args.paths) != 1 or args.paths[0].is_dir():
+        print(
+            "labelbox-export flatten: --out takes one file; use --root for several", file=sys.stderr
+        )
+        return 2
+    return _flatten_one(args, args.paths[0])
+
+
+def _flatten_one(args: argparse.Namespace, path: Path) -> int:
     from labelbox_provider.io.flatten import flatten_file
     from labelbox_provider.transforms import Lineage
 
@@ -50,11 +68,33 @@ def run(args: argparse.Namespace) -> int:
         window_end=None,
     )
     try:
-        counts = flatten_file(
-            args.path, args.out, lineage, fmt=args.format, frames_dir=args.frames_dir
-        )
+        counts = flatten_file(path, args.out, lineage, fmt=args.format, frames_dir=args.frames_dir)
     except (ExportFormatError, FileNotFoundError, IsADirectoryError) as exc:
         print(f"labelbox-export flatten: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(counts))
     return 0
+
+
+def _load(args: argparse.Namespace) -> int:
+    from labelbox_provider.cli.progress import Progress
+    from labelbox_provider.pipeline.archive import archive_files, load_archive
+
+    try:
+        files = archive_files(args.paths)
+    except FileNotFoundError as exc:
+        print(f"labelbox-export flatten: {exc}", file=sys.stderr)
+        return 2
+    failed = 0
+    with Progress(len(files), "files") as bar:
+        for result in load_archive(args.root, files, project_id=args.project_id or None):
+            bar.advance()
+            if isinstance(result, tuple):
+                item, error = result
+                failed += 1
+                print(f"labelbox-export flatten: {item.name}: {error}", file=sys.stderr)
+                continue
+            bar.note(f"{result.status} {result.name}")
+            line = {"file": result.name, "status": result.status, "batch_id": result.batch_id}
+            print(json.dumps({**line, "project_id": result.project_id, "counts": result.counts}))
+    return 2 if failed else 0

@@ -19,7 +19,7 @@ from labelbox_provider.cli._common import (
 from labelbox_provider.io import fs as fsu
 from labelbox_provider.state.codec import to_builtins
 from labelbox_provider.state.ledger import WATERMARK_FILE, Ledger, Manifest
-from labelbox_provider.state.windows import Window, merge, parse_iso
+from labelbox_provider.state.windows import COVERING_MODES, Window, merge, parse_iso
 
 BATCH_COLUMNS = (
     "mode",  # incremental / backfill / reconcile
@@ -104,7 +104,7 @@ def _human_span(window: Window) -> str:
 
 def render_status(status: LedgerStatus) -> str:
     """Readable report: watermark line, batches table, gaps list."""
-    covered = merge(m.window for m in status.manifests if m.mode != "reconcile")
+    covered = merge(m.window for m in status.manifests if m.mode in COVERING_MODES)
     lines = [
         f"project    {status.project_id}",
         f"watermark  {fmt_time(status.watermark)}",

@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--index-lag-seconds", type=float, default=None)
     serve.add_argument(
         "--v1-era",
-        choices=["2020", "2021", "2022", "2023"],
+        choices=["2019", "2020", "2021", "2022", "2023"],
         default=None,
         help="key set of v1 records",
     )

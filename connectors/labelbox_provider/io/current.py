@@ -18,6 +18,8 @@ breaks ties so the result is deterministic):
 * **workflow_history**: v2 rows from the data row's snapshot batch; v1 rows follow their label
   (or, without a label id, the data row's current copy), one row per step (v1 repeats a data
   row's history on every label record).
+* **metadata, attachments**: the rows of the data row's current copy's batch (its latest
+  metadata and attachments), one per position (v1 repeats them on every label record).
 * **tombstones, rejects**: every committed row, as written (not collapsed).
 
 Only files listed in committed manifests are read, so unfinished commits are never visible.
@@ -46,8 +48,11 @@ TABLES = (
     "workflow_history",  # workflow steps, keyed by data row (+ label for v1)
     "rejects",  # records that could not be flattened (raw only)
     "tombstones",  # labels found deleted by a reconcile run (raw only)
+    "metadata",  # data row metadata fields, keyed by data row
+    "attachments",  # data row attachments, keyed by data row
 )
 LABEL_CHILDREN = ("objects", "classifications", "relationships", "reviews")  # follow labels
+DATA_ROW_CHILDREN = ("metadata", "attachments")  # follow the data row's current copy
 
 _LATEST = "ORDER BY extracted_at DESC, batch_id DESC) = 1"
 _CTES: dict[str, str] = {
@@ -97,6 +102,13 @@ _WORKFLOW_SQL = (
     "w.label_id, w.position ORDER BY w.position) = 1"
 )
 
+_DATA_ROW_CHILD_SQL = (
+    "SELECT c.* FROM {raw} c WHERE EXISTS (SELECT 1 FROM cur_dr d WHERE "
+    "d.project_id = c.project_id AND d.data_row_id = c.data_row_id AND d.batch_id = c.batch_id) "
+    "QUALIFY row_number() OVER (PARTITION BY c.project_id, c.batch_id, c.data_row_id, "
+    "c.position ORDER BY c.position) = 1"
+)
+
 
 def _plan(table: str) -> tuple[tuple[str, ...], str]:
     """CTEs (in order) and final SELECT of the current view of ``table``."""
@@ -108,6 +120,8 @@ def _plan(table: str) -> tuple[tuple[str, ...], str]:
         return _LABEL_CTES, _CHILD_SQL.replace("{raw}", "{" + table + "}")
     if table == "workflow_history":
         return ("cur_dr", *_LABEL_CTES), _WORKFLOW_SQL
+    if table in DATA_ROW_CHILDREN:
+        return ("cur_dr",), _DATA_ROW_CHILD_SQL.replace("{raw}", "{" + table + "}")
     return (), "SELECT * FROM {" + table + "}"
 
 

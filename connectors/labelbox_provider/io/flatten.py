@@ -14,16 +14,20 @@ row functions.
 from __future__ import annotations
 
 import gc
+import gzip
+import io
+import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 
 from labelbox_provider.exceptions import TransformError
 from labelbox_provider.transforms import fast_v1, fast_v2
 from labelbox_provider.transforms.common import Lineage, RecordContext, Row, Rows
+from labelbox_provider.transforms.legacy import is_legacy_record
 from labelbox_provider.transforms.typed import FastPath
 from labelbox_provider.transforms.v1 import v1_record_rows
 from labelbox_provider.transforms.v2 import v2_record_rows
@@ -60,17 +64,22 @@ def flatten_file(
     for comparison).
     """
     ctx = RecordContext(project_id=lineage.project_id, frames_dir=frames_dir)
-    with src.open("rb", buffering=READ_BUFFER_BYTES) as fp:
+    with open_export(src) as fp:
         file_format = detect_format(fp) if fmt == "auto" else fmt
         source_format = lineage.source_format or source_format_of(file_format)
         to_rows: RowFunction = v2_record_rows if source_format == "v2" else v1_record_rows
         sink = TableSink(out_dir, lineage, source_format, _reject_maker(ctx))
         fast_path = _fast_path(sink, ctx, source_format) if fast else None
         typed = fast_path.RECORD if fast_path is not None else None
-        decode = _TypedDecoder(typed).decode if typed is not None else None
+        decoder = _TypedDecoder(typed) if typed is not None else None
+        records = iter_decoded(fp, file_format, decoder.decode if decoder else None)
+        if source_format == "v1":
+            records = _legacy_era(records, ctx)
+            if ctx.legacy_era and decoder is not None:  # legacy files take the row functions
+                decoder.enabled, fast_path = False, None
         try:
             with gc_paused():
-                for record in iter_decoded(fp, file_format, decode):
+                for record in records:
                     if type(record.value) is typed and fast_path is not None:
                         try:
                             fast_path.add(record.value, record.position)
@@ -88,6 +97,34 @@ def flatten_file(
 
 
 _PLAIN = msgspec.json.Decoder()
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def open_export(src: Path) -> BinaryIO:
+    """The export file's bytes, buffered; a gzip-compressed file (magic ``1f 8b``, whatever
+    its name) is decompressed as it is read."""
+    with src.open("rb") as probe:
+        compressed = probe.read(2) == _GZIP_MAGIC
+    if not compressed:
+        return src.open("rb", buffering=READ_BUFFER_BYTES)
+    return io.BufferedReader(gzip.GzipFile(src, "rb"), READ_BUFFER_BYTES)
+
+
+def detect_file_format(src: Path) -> str:
+    """The layout of the export file at ``src`` (gzip-compressed or not)."""
+    with open_export(src) as fp:
+        return detect_format(fp)
+
+
+def _legacy_era(records: Iterator[Decoded], ctx: RecordContext) -> Iterator[Decoded]:
+    """Set ``ctx.legacy_era`` from the file's first record (a 2018-2019 file is legacy
+    throughout: there ``"Label": {}`` is an empty submission, not a skip); the records, that
+    one included."""
+    first = next(records, None)
+    if first is None:
+        return iter(())
+    ctx.legacy_era = isinstance(first.value, dict) and is_legacy_record(first.value)
+    return itertools.chain((first,), records)
 
 
 def _fast_path(sink: TableSink, ctx: RecordContext, source_format: str) -> FastPath:

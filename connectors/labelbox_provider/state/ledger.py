@@ -70,6 +70,8 @@ class Manifest(JsonRecord):
     attempt: int  # commit attempt number; its files are named part-<attempt>-*
     counts: dict[str, int] = field(default_factory=dict)  # rows per table
     files: tuple[ManifestFile, ...] = ()  # every data file of the batch
+    source_file: str | None = None  # archive batches: the export file's name (issue 17)
+    source_sha256: str | None = None  # and the hex SHA-256 of its bytes: unchanged = loaded
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extracted_at", to_utc(self.extracted_at, "extracted_at"))

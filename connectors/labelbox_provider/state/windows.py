@@ -24,7 +24,8 @@ from labelbox_provider.utc import to_utc
 
 SECOND = timedelta(seconds=1)  # granularity of the export API's date filters
 SOURCE_FORMATS = ("v1", "v2")  # export v1 (exportLabels) and export v2 (export tasks)
-MODES = ("incremental", "backfill", "reconcile")  # why a batch was written
+MODES = ("incremental", "backfill", "reconcile", "archive")  # why a batch was written
+# ("archive": one export file the user already had, loaded by `labelbox-export flatten --root`)
 COVERING_MODES = ("incremental", "backfill")  # modes whose batches count as window coverage
 
 

@@ -46,6 +46,8 @@ class RecordContext:
 
     project_id: str = ""  # "" = infer per record (v1: from "View Label"; v2: the only project)
     frames_dir: Path | None = None  # where the hook saved v1 video frames as <label_id>.ndjson
+    legacy_era: bool | None = None  # v1 file from 2018-2019 ("Label": {} is no skip there);
+    # None: each record decides (.legacy_record.normalise_record)
 
 
 def new_rows() -> Rows:

@@ -30,6 +30,13 @@ TABLE_INTROS: dict[str, str] = {
     "The rest of the export proceeds; a record is written whole or not at all.",
     "tombstones": "One row per label the source no longer has, written by a reconcile run "
     "(this module only pins the schema).",
+    "metadata": "One row per data row and metadata field (v1 `DataRow Metadata`, v2 "
+    "`metadata_fields`): the value as text plus a typed column for numbers, datetimes and "
+    "enums. `data_rows.metadata_json` keeps the list as exported. The current view keeps the "
+    "rows of the data row's current copy.",
+    "attachments": "One row per data row attachment (v2 `attachments`). "
+    "`data_rows.attachments_json` keeps the list as exported. The current view keeps the rows "
+    "of the data row's current copy.",
 }
 
 

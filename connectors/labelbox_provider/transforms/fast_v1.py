@@ -21,6 +21,7 @@ from msgspec import UNSET, UnsetType
 from labelbox_provider.exceptions import TransformError
 
 from .common import flag, open_ring, to_json, ts
+from .metadata import metadata_rows
 from .typed import (
     REVIEWS,
     Box,
@@ -229,8 +230,8 @@ _LABEL_COLUMNS = {  # r the record, then the values the label row computes
     "seconds_to_label": "r.seconds_to_label",
     "seconds_to_create": "r.seconds_to_create",
     "seconds_to_review": "r.seconds_to_review",
-    "agreement": "r.agreement",
-    "benchmark_agreement": "r.benchmark_agreement",
+    "agreement": "None if r.agreement == -1 else r.agreement",  # -1: no score (v1.score)
+    "benchmark_agreement": "None if r.benchmark_agreement == -1 else r.benchmark_agreement",
     "benchmark_id": "r.benchmark_id",
     "is_benchmark": "benchmark",
     "view_label_url": "r.view_label",
@@ -337,6 +338,9 @@ class FastV1(FastPath):
         attributes_json = to_json(attributes)
         metadata = record.metadata
         metadata_json = "[]" if metadata == [] else to_json(metadata)
+        if metadata:
+            rows = metadata_rows(metadata, keys[0], keys[2])
+            self.sink.tables["metadata"].add_dicts(rows, pos)
         row = _DATA_ROW_ROW(
             pos, keys[0], record, mime, width, height, attributes_json, metadata_json, task
         )

@@ -20,6 +20,7 @@ from labelbox_provider.exceptions import TransformError
 
 from .common import as_list, flag, open_ring, to_json
 from .common import ts as _ts
+from .metadata import attachment_rows, metadata_rows
 from .typed import (
     Box,
     FastPath,
@@ -341,6 +342,13 @@ class FastV2(FastPath):
         mime, width, height = media_columns(attributes, mime, "media_attributes")
         attributes_json, metadata_json = to_json(attributes), to_json(record.metadata_fields)
         attachments_json, embeddings_json = to_json(record.attachments), to_json(record.embeddings)
+        tables, data_row_id = self.sink.tables, row.id
+        if record.metadata_fields:
+            rows = metadata_rows(record.metadata_fields, project_id, data_row_id)
+            tables["metadata"].add_dicts(rows, pos)
+        if record.attachments:
+            rows = attachment_rows(record.attachments, project_id, data_row_id)
+            tables["attachments"].add_dicts(rows, pos)
         created_at = _ts(d.created_at, "details.created_at")
         updated_at = _ts(d.updated_at, "details.updated_at")
         last_activity_at = _ts(d.last_activity_at, "details.last_activity_at")

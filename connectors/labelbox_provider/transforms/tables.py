@@ -228,11 +228,16 @@ _ROW_FIELDS: dict[str, list[pa.Field]] = {  # every table's row columns, in orde
             'time spent reviewing, seconds; v1 "Seconds to Review" / v2 '
             "performance_details.seconds_to_review",
         ),
-        column("agreement", F64, 'consensus agreement score, -1 = no consensus; v1 "Agreement"'),
+        column(
+            "agreement",
+            F64,
+            "consensus agreement score, null = no consensus (exported as -1 or null); v1 "
+            '"Agreement"',
+        ),
         column(
             "benchmark_agreement",
             F64,
-            'agreement with the benchmark, -1 = none; v1 "Benchmark Agreement"',
+            'agreement with the benchmark, null = none (exported -1); v1 "Benchmark Agreement"',
         ),
         column("benchmark_id", STR, 'benchmark label compared against; v1 "Benchmark ID"'),
         column("is_benchmark", BOOL, 'the label is a benchmark; v1 "Is Benchmark" (0/1)'),
@@ -478,6 +483,43 @@ _ROW_FIELDS: dict[str, list[pa.Field]] = {  # every table's row columns, in orde
     ],
 }
 
+# --- issue 17: data-row metadata and attachments, one row per entry (block kept together) ---
+_ROW_FIELDS["metadata"] = [
+    column("project_id", STR, "as data_rows.project_id", nullable=False),
+    column("data_row_id", STR, "the data row the field is set on", nullable=False),
+    column("position", I64, "index of the field in the exported list", nullable=False),
+    column(
+        "schema_id",
+        STR,
+        'metadata field schema id; v1 "DataRow Metadata"[].schemaId / v2 '
+        "metadata_fields[].schema_id",
+    ),
+    column("name", STR, "metadata field name; v1 schemaName (or name) / v2 schema_name"),
+    column(
+        "kind",
+        STR,
+        "string, number, datetime, enum (or as exported: embedding...); from v2 schema_kind, "
+        "else from the value's JSON type",
+    ),
+    column("value", STR, "the value as text (an enum: the option name; a number: its JSON)"),
+    column("value_number", F64, "the value of a number field"),
+    column("value_datetime", TS, "the value of a datetime field (UTC)"),
+    column("value_enum", STR, "the selected option's name of an enum field"),
+    column("value_enum_id", STR, "the selected option's schema id of an enum field"),
+    column("extra_json", STR, "any field of the entry not mapped above, as JSON"),
+]
+_ROW_FIELDS["attachments"] = [
+    column("project_id", STR, "as data_rows.project_id", nullable=False),
+    column("data_row_id", STR, "the data row the attachment is on", nullable=False),
+    column("position", I64, "index of the attachment in the exported list", nullable=False),
+    column("attachment_id", STR, "attachment id; v2 attachments[].id"),
+    column("type", STR, "IMAGE, VIDEO, RAW_TEXT, TEXT_URL, HTML, PDF_URL, ...; v2 type"),
+    column("name", STR, "attachment name; v2 name"),
+    column("value", STR, "the URL or the text; v2 value"),
+    column("extra_json", STR, "any field of the attachment not mapped above, as JSON"),
+]
+# --- end of the issue 17 block ---
+
 TABLES: tuple[str, ...] = tuple(_ROW_FIELDS)
 
 ROW_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -516,5 +558,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "workflow_history": ("data_row_id", "label_id", "position"),
     "rejects": ("batch_id", "position"),
     "tombstones": ("label_id", "data_row_id"),
+    "metadata": ("data_row_id", "position"),
+    "attachments": ("data_row_id", "position"),
 }
 """Natural key of each table (lineage excluded); the current view keeps the latest per key."""

@@ -31,6 +31,9 @@ from .common import (
     to_json,
     ts,
 )
+from .legacy import is_legacy_record
+from .legacy_record import normalise_record
+from .metadata import metadata_rows
 from .objects import v1_object_row
 
 _KNOWN = frozenset(
@@ -40,6 +43,7 @@ _KNOWN = frozenset(
     | {"Is Benchmark", "Benchmark Agreement", "Benchmark ID", "Dataset Name", "Reviews"}
     | {"View Label", "Has Open Issues", "Skipped", "DataRow Workflow Info", "media_type"}
 )
+_NUMBER_KEYS = ("Seconds to Label", "Seconds to Review", "Seconds to Create")
 _LABEL_KNOWN = frozenset({"objects", "classifications", "relationships", "frames"})
 _INFO_KNOWN = frozenset({"taskName", "Workflow History"})
 _REVIEW_KNOWN = frozenset({"id", "score", "createdAt", "createdBy", "labelId"})
@@ -65,11 +69,14 @@ def v1_record_rows(record: dict[str, Any], ctx: RecordContext) -> Rows:
     >>> rows["labels"][0]["skipped"], rows["objects"][0]["kind"]
     (False, 'bbox')
     """
+    legacy = is_legacy_record(record)
+    if legacy or ctx.legacy_era or any(isinstance(record.get(k), str) for k in _NUMBER_KEYS):
+        record = normalise_record(record, legacy_era=ctx.legacy_era).record  # legacy.py
     label_id = text(record.get("ID"), "ID")
     data_row_id = text(record.get("DataRow ID"), "DataRow ID")
     if not label_id or not data_row_id:
         raise TransformError("record has no 'ID' or no 'DataRow ID'")
-    project_id = ctx.project_id or project_from_url(record.get("View Label"))
+    project_id = ctx.project_id or _project_of(record, legacy)
     base = {"project_id": project_id, "label_id": label_id, "data_row_id": data_row_id}
     rows = new_rows()
     label = record.get("Label")
@@ -93,7 +100,23 @@ def v1_record_rows(record: dict[str, Any], ctx: RecordContext) -> Rows:
     )
     rows["labels"] = [_label_row(record, base, label, frames_url)]
     rows["data_rows"] = [_data_row(record, base)]
+    rows["metadata"] = list(metadata_rows(record.get("DataRow Metadata"), project_id, data_row_id))
     return rows
+
+
+def _project_of(record: dict[str, Any], legacy: bool) -> str:
+    """The project id in "View Label"; a legacy record without one (2018 files have no
+    "View Label") is keyed by its "Project Name", the only project key it has."""
+    name = record.get("Project Name")
+    if legacy and record.get("View Label") is None and isinstance(name, str) and name:
+        return name
+    return project_from_url(record.get("View Label"))
+
+
+def score(value: Any, what: str) -> float | None:
+    """An agreement score: -1 (no consensus or benchmark score, the 2020+ sentinel) is null,
+    as 2018-2019 exports wrote it."""
+    return None if value == -1 and not isinstance(value, bool) else num(value, what)
 
 
 def project_from_url(url: Any) -> str:
@@ -215,8 +238,8 @@ def _label_row(
         "seconds_to_label": num(record.get("Seconds to Label"), "Seconds to Label"),
         "seconds_to_create": num(record.get("Seconds to Create"), "Seconds to Create"),
         "seconds_to_review": num(record.get("Seconds to Review"), "Seconds to Review"),
-        "agreement": num(record.get("Agreement"), "Agreement"),
-        "benchmark_agreement": num(record.get("Benchmark Agreement"), "Benchmark Agreement"),
+        "agreement": score(record.get("Agreement"), "Agreement"),
+        "benchmark_agreement": score(record.get("Benchmark Agreement"), "Benchmark Agreement"),
         "benchmark_id": text(record.get("Benchmark ID"), "Benchmark ID"),
         "is_benchmark": flag(record.get("Is Benchmark"), "Is Benchmark"),
         "view_label_url": text(record.get("View Label"), "View Label"),

@@ -27,6 +27,7 @@ from .common import (
     to_json,
     ts,
 )
+from .metadata import attachment_rows, metadata_rows
 from .v2_annotations import annotation_rows
 
 _RECORD_KNOWN = frozenset(
@@ -84,6 +85,8 @@ def v2_record_rows(record: dict[str, Any], ctx: RecordContext) -> Rows:
     labels = as_list(project.get("labels"), "labels")
     rows = new_rows()
     rows["data_rows"] = [_data_row(record, project_id, project, len(labels))]
+    rows["metadata"] = list(metadata_rows(record.get("metadata_fields"), project_id, data_row_id))
+    rows["attachments"] = list(attachment_rows(record.get("attachments"), project_id, data_row_id))
     shared = _label_shared(record, data_row, project, details)
     for label in labels:
         _label(rows, as_dict(label, "label"), project_id, data_row_id, shared)

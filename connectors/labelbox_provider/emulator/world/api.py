@@ -13,7 +13,7 @@ EVENT_KINDS = (
     "issue_created", "issue_updated", "issue_deleted", "comment_created", "comment_updated",
     "comment_deleted", "metadata_updated",
 )  # fmt: skip
-V1_ERAS = ("2020", "2021", "2022", "2023")
+V1_ERAS = ("2019", "2020", "2021", "2022", "2023")  # 2019: class-keyed Label (image)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from typing import Any
 
 from labelbox_provider.emulator.world.content import Classification, FrameGeom, Obj
 from labelbox_provider.emulator.world.timeline import TASKS, Step
+from labelbox_provider.emulator.world.v1_legacy import LEGACY_MEDIA, render_legacy_label
 from labelbox_provider.emulator.world.views import BASE_URL, LabelView, ProjectCtx
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -43,8 +44,9 @@ _KEYS_2023 = (
     ),
     "DataRow Workflow Info",
 )
-# era -> ordered top-level keys of a v1 record
+# era -> ordered top-level keys of a v1 record (2019: the 2020 set, Label class keyed)
 ERA_KEYS: dict[str, tuple[str, ...]] = {
+    "2019": _KEYS_2020,
     "2020": _KEYS_2020,
     "2021": _KEYS_2021,
     "2022": _KEYS_2022,
@@ -176,8 +178,10 @@ def render_relationships(view: LabelView) -> list[dict[str, Any]]:
     ]
 
 
-def render_label(view: LabelView, era: str, token: str) -> dict[str, Any]:
+def render_label(view: LabelView, era: str, token: str) -> Any:
     """The ``Label`` value: ``{}`` when skipped; a frames URL for video and DICOM."""
+    if era == "2019" and view.ctx.media_type in LEGACY_MEDIA:
+        return render_legacy_label(view)
     if view.st.l_skipped[view.i]:
         return {}
     content = view.content
@@ -188,7 +192,7 @@ def render_label(view: LabelView, era: str, token: str) -> dict[str, Any]:
         "objects": [render_object(o, view.ctx, token, quirk) for o in objects],
         "classifications": render_classifications(content.classifications),
     }
-    if era != "2020":
+    if era not in ("2019", "2020"):
         label["relationships"] = render_relationships(view)
     if framed:
         label["frames"] = f"{BASE_URL}/v1/frames/{view.id}"
@@ -256,6 +260,13 @@ def _camel(key: str) -> str:
     return head + "".join(p.capitalize() for p in rest)
 
 
+def _metadata_value(value: Any) -> Any:
+    """A metadata value as v1 writes it: an enum as its option, a datetime as ISO text."""
+    if isinstance(value, tuple):
+        return {"schemaId": value[0], "schemaName": value[1]}
+    return ts_v1(value) if isinstance(value, int) else value
+
+
 def render_record(view: LabelView, era: str, token: str) -> dict[str, Any]:
     """One v1 record (one label), keys in the era's order."""
     ctx, st, row, i = view.ctx, view.st, view.row, view.i
@@ -264,7 +275,7 @@ def render_record(view: LabelView, era: str, token: str) -> dict[str, Any]:
         "ID": view.id,
         "DataRow ID": row.id,
         "DataRow Metadata": [
-            {"schemaId": sid, "schemaName": name, "value": value}
+            {"schemaId": sid, "schemaName": name, "value": _metadata_value(value)}
             for sid, name, value in row.metadata()
         ],
         "Media Attributes": {_camel(k): v for k, v in row.media_attributes().items()},

@@ -63,6 +63,13 @@ def _step(ctx: ProjectCtx, step: Step) -> dict[str, Any]:
     return out
 
 
+def _metadata_value(value: Any) -> Any:
+    """A metadata value as v2 writes it: an enum as its option, a datetime as ISO text."""
+    if isinstance(value, tuple):
+        return {"schema_id": value[0], "schema_name": value[1]}
+    return ts_v2(value) if isinstance(value, int) else value
+
+
 def _project_details(row: RowView) -> dict[str, Any]:
     ctx, task = row.ctx, row.st.d_task[row.d]
     batch_id, batch_name = row.batch
@@ -107,7 +114,7 @@ def render_row(row: RowView, labels: list[LabelView], params: V2Params) -> dict[
         out["attachments"] = row.attachments()
     if params.include_metadata:
         out["metadata_fields"] = [
-            {"schema_id": sid, "schema_name": name, "value": value}
+            {"schema_id": sid, "schema_name": name, "value": _metadata_value(value)}
             for sid, name, value in row.metadata()
         ]
     if params.include_embeddings:

@@ -131,12 +131,21 @@ class RowView:
             attrs["message_count"] = MESSAGE_COUNT
         return attrs
 
-    def metadata(self) -> list[tuple[str, str, str]]:
-        """``(schema id, schema name, value)`` of each custom metadata field."""
+    def metadata(self) -> list[tuple[str, str, Any]]:
+        """``(schema id, schema name, value)`` of each custom metadata field, one of each kind
+        (spec: metadata fields are string, number, datetime or enum): ``value`` is a str, a
+        float, an int of epoch milliseconds for the datetime, and ``(option schema id, option
+        name)`` for the enum. The renderers spell each kind in their format."""
         version = self.st.d_meta[self.d]
-        split = ("train", "valid", "test")[digest("split", self.ctx.key, self.d) % 3]
+        option = digest("split", self.ctx.key, self.d) % 3
+        split = ("train", "valid", "test")[option]
         sid = self.ctx.metadata_schema_id
-        out = [(sid + "s", "split", split)]
+        out: list[tuple[str, str, Any]] = [
+            (sid + "s", "split", (f"{sid}o{option}", split)),
+            (sid + "q", "quality", digest("quality", self.ctx.key, self.d) % 1000 / 10),
+            (sid + "c", "captured_at", self.st.d_created[self.d] // 1000 * 1000 - 86_400_000),
+            (sid + "n", "camera", f"cam-{self.d % 4}"),
+        ]
         if version:
             out.append((sid + "v", "revision", f"rev-{version}"))
         return out

@@ -44,6 +44,8 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "workflow_history": (("project_id", "data_row_id"), ("project_id", "label_id")),
     "tombstones": (("project_id", "label_id"), ("project_id", "batch_id")),
     "rejects": (("project_id", "batch_id"),),  # replaced by batch
+    "metadata": (("project_id", "data_row_id"),),  # replaced by data row
+    "attachments": (("project_id", "data_row_id"),),
 }
 
 

@@ -13,7 +13,8 @@ Pure text, no I/O. The statements implement, incrementally, the rule of the curr
    no later tombstone is held; it replaces the held copy, and its children replace the held ones
    (children always come from the label's current batch, never a mix);
 5. workflow history: v2 rows follow the data row's snapshot, v1 rows follow their label (or,
-   without a label id, the data row's copy), one row per step and batch;
+   without a label id, the data row's copy), one row per step and batch; metadata and
+   attachments follow the data row's copy, one row per position;
 6. tombstones delete held labels extracted before the tombstone was detected.
 
 Every comparison is "at least as new", so re-loading a batch rewrites identical rows: the result
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 
-from labelbox_provider.io.current import LABEL_CHILDREN
+from labelbox_provider.io.current import DATA_ROW_CHILDREN, LABEL_CHILDREN
 
 SNAPSHOTS = "_lbx_snapshots"  # bookkeeping: version of each data row's latest v2 snapshot
 LOADS = "_lbx_loads"  # bookkeeping: one row per loaded batch (audit and "already loaded")
@@ -32,6 +33,8 @@ RAW_TABLES = ("tombstones", "rejects")  # kept as written, replaced by batch id
 STEP_KEY: dict[str, tuple[str, ...]] = {
     # v1 repeats a data row's workflow history on each of its label records: one row per step
     "workflow_history": ("project_id", "batch_id", "data_row_id", "label_id", "position"),
+    # and its metadata and attachments: one row per position
+    **{t: ("project_id", "batch_id", "data_row_id", "position") for t in DATA_ROW_CHILDREN},
 }
 BATCH = "_lbx_b"  # temp: the loaded batch's (project_id, batch_id, extracted_at)
 DR_NEW = "_lbx_dr_new"  # temp: data rows whose current copy becomes the batch's
@@ -240,6 +243,9 @@ class MergePlan:
             ),
             self._merge("data_rows", source, "data_row_id"),
         ]
+        for child in DATA_ROW_CHILDREN:
+            taken = _exists(DR_NEW, "c", "data_row_id")
+            out += [f"DELETE FROM {self.t(child)} c WHERE {taken}", self._insert(child, taken)]
         return [x for x in out if x]
 
     def tombstone_select(self) -> str:
