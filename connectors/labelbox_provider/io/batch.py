@@ -60,13 +60,15 @@ def commit_batch(
     counts: Mapping[str, int],
     initial_start: datetime,
     mode: str,
+    stats: Mapping[str, int] | None = None,
 ) -> Manifest:
     """Commit the tables in ``staging_dir`` (``<table>/*.parquet``) as batch ``batch_id``.
 
     Returns the published manifest. Re-committing an existing batch id replaces that batch (a
     new attempt supersedes the old one at the manifest write). Raises
     :class:`CountMismatchError` when the files do not hold ``counts`` rows per table, leaving
-    the destination as it was.
+    the destination as it was. ``stats`` (what flattening noticed, such as unknown annotation
+    kinds) are recorded in the manifest.
     """
     if source_format not in SOURCE_FORMATS or mode not in MODES:
         raise BatchCommitError(f"bad source_format {source_format!r} or mode {mode!r}")
@@ -85,6 +87,7 @@ def commit_batch(
         attempt=attempt,
         counts={t: int(c) for t, c in counts.items()},
         files=files,
+        stats=dict(stats or {}),
     )
     ledger.write_manifest(manifest)  # the commit point
     update_watermark(ledger, initial_start=initial_start, batch_id=batch_id)

@@ -42,12 +42,13 @@ TABLES = (
     "objects",  # annotation objects, keyed by label
     "classifications",  # selected answers, keyed by label
     "relationships",  # object relationships, keyed by label
+    "message_evaluations",  # chat-evaluation selections and rankings, keyed by label
     "reviews",  # label reviews, keyed by label
     "workflow_history",  # workflow steps, keyed by data row (+ label for v1)
     "rejects",  # records that could not be flattened (raw only)
     "tombstones",  # labels found deleted by a reconcile run (raw only)
 )
-LABEL_CHILDREN = ("objects", "classifications", "relationships", "reviews")  # follow labels
+LABEL_CHILDREN = ("objects", "classifications", "relationships", "message_evaluations", "reviews")
 
 _LATEST = "ORDER BY extracted_at DESC, batch_id DESC) = 1"
 _CTES: dict[str, str] = {

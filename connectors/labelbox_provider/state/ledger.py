@@ -70,6 +70,7 @@ class Manifest(JsonRecord):
     attempt: int  # commit attempt number; its files are named part-<attempt>-*
     counts: dict[str, int] = field(default_factory=dict)  # rows per table
     files: tuple[ManifestFile, ...] = ()  # every data file of the batch
+    stats: dict[str, int] = field(default_factory=dict)  # flatten stats (unknown kinds...)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extracted_at", to_utc(self.extracted_at, "extracted_at"))

@@ -182,7 +182,8 @@ def render_label(view: LabelView, era: str, token: str) -> dict[str, Any]:
         return {}
     content = view.content
     framed = view.ctx.media_type in ("VIDEO", "DICOM")
-    objects = [] if framed else content.objects
+    # v1 (legacy) predates chat evaluation: its selections and rankings have no v1 shape
+    objects = [] if framed else [o for o in content.objects if not o.tool.kind.startswith("mmc_")]
     quirk = content.checklist_quirk
     label: dict[str, Any] = {
         "objects": [render_object(o, view.ctx, token, quirk) for o in objects],
