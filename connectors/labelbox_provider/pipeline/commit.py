@@ -30,7 +30,7 @@ def flatten_into(
     frames_dir: Path | None,
 ) -> dict[str, int]:
     """Flatten ``export_file`` into ``staging/<table>/*.parquet``; return rows per table."""
-    from labelbox_provider.io.flatten import flatten_file
+    from labelbox_provider.io.flatten import UNKNOWN_KINDS_STAT, FlattenResult, flatten_file
     from labelbox_provider.transforms.common import Lineage
 
     staging.mkdir(parents=True, exist_ok=True)
@@ -43,7 +43,7 @@ def flatten_into(
         source_format=ref.source_format,
     )
     if export_file.stat().st_size == 0:
-        return {}
+        return FlattenResult({}, {UNKNOWN_KINDS_STAT: 0})
     return flatten_file(export_file, staging, lineage, frames_dir=frames_dir)
 
 
