@@ -170,10 +170,15 @@ class _Gen:
     def globals_for(self, onto: Ontology) -> list[Classification]:
         out = []
         for i, q in enumerate(onto.classifications):
-            if i == 0 or self.rng.random() < 0.75:
+            if i == 0 or _always_answered(onto, q) or self.rng.random() < 0.75:
                 msg = self.message_for(onto) if q.message_scoped else None
                 out.append(self.classify(q, msg))
         return out
+
+
+def _always_answered(onto: Ontology, q: Question) -> bool:
+    """The prompt and the response of an LLM creation project are always written."""
+    return onto.media_type.startswith("LLM_") and q.kind == "text"
 
 
 def _flat_object(tool: Tool, g: _Gen) -> Obj:
