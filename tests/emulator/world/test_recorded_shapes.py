@@ -114,8 +114,8 @@ def test_audio_has_the_timestamp_block(world: World) -> None:
         assert set(label["annotations"]) == {"classifications", "segments", "timestamp"}
 
 
-def test_dicom_has_all_three_planes(world: World) -> None:
-    planes_used = set()
+def test_dicom_has_all_three_planes_and_masks(world: World) -> None:
+    planes_used, kinds = set(), set()
     for label in _labels(_records(world, "DICOM")):
         ann = label["annotations"]
         assert list(ann["groups"]) == ["Axial", "Sagittal", "Coronal"]
@@ -123,11 +123,15 @@ def test_dicom_has_all_three_planes(world: World) -> None:
         for plane, group in ann["groups"].items():
             assert group["name"] == plane
             for frame in group["frames"].values():
-                for fid in frame["objects"]:
+                for fid, obj in frame["objects"].items():
                     planes_used.add(plane)
+                    kinds.add(obj["annotation_kind"])
+                    if obj["annotation_kind"] == "DICOMSegmentationMask":  # a guessed kind
+                        assert obj["mask"]["url"].endswith(f"/masks/feature/{fid}")
                     assert fid in ann["segments"][plane]
                     assert set(ann["key_frame_feature_map"][fid]) == set(ann["groups"])
     assert len(planes_used) >= 2  # objects land on more than one plane
+    assert kinds == {"DICOMPolyline", "DICOMSegmentationMask"}
 
 
 def test_pdf_pages_count_from_one_in_v2_and_zero_in_v1(world: World) -> None:

@@ -21,7 +21,7 @@ doc_entity     ``{"page", "group_id", "tokens": [uuid, ...], "text"}``
 geo_*          ``{"coordinates": ...}`` GeoJSON-style lng/lat
 mmc_*          ``{"parent": prompt id, "messages": [(message id, model config), ...]}``
                (chat evaluation; a ranking lists them best first)
-frame kinds    per frame in ``Obj.frames`` (bbox / point / points as above)
+frame kinds    per frame in ``Obj.frames`` (bbox / point / points / DICOM mask color as above)
 =============  ==========================================================================
 """
 
@@ -187,10 +187,11 @@ def _flat_object(tool: Tool, g: _Gen) -> Obj:
 
 
 def _framed_object(tool: Tool, g: _Gen) -> Obj:
-    frame_count = DICOM_FRAME_COUNT if tool.kind == "dicom_line" else VIDEO_FRAME_COUNT
+    dicom = tool.kind.startswith("dicom_")
+    frame_count = DICOM_FRAME_COUNT if dicom else VIDEO_FRAME_COUNT
     obj = Obj(g.fid(), tool, {}, g.nested_for(tool))
     obj.segments = segments(g.rng, frame_count)
-    obj.group = g.rng.choice(DICOM_PLANES) if tool.kind == "dicom_line" else None
+    obj.group = g.rng.choice(DICOM_PLANES) if dicom else None
     for start, end in obj.segments:
         first = frame_geometry(tool.kind, g.rng)
         last = frame_geometry(tool.kind, g.rng) if end > start else first

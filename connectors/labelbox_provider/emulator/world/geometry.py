@@ -112,6 +112,8 @@ def frame_geometry(kind: str, rng: random.Random) -> dict[str, Any]:
     if kind == "video_point":
         x, y = _points(rng, 1)[0]
         return {"x": x, "y": y}
+    if kind == "dicom_mask":
+        return {"color": (rng.randrange(256), rng.randrange(256), rng.randrange(256))}
     return {"points": _points(rng, 3)}
 
 
@@ -127,6 +129,8 @@ def segments(rng: random.Random, frame_count: int) -> list[tuple[int, int]]:
 
 def interpolate(a: dict[str, Any], b: dict[str, Any], f: float) -> dict[str, Any]:
     """Geometry a fraction ``f`` of the way from keyframe ``a`` to keyframe ``b``."""
+    if "color" in a:  # a mask: the same raster reference on every frame
+        return dict(a)
     if "points" in a:
         if len(a["points"]) != len(b["points"]):
             return {"points": list(a["points"])}

@@ -80,6 +80,7 @@ ANNOTATION_KINDS: dict[str, str] = {
     "geo_polygon": "ImagePolygon",  # tiled imagery polygon [inferred v2 kind]
     "geo_rect": "ImageBoundingBox",  # tiled imagery rectangle [inferred v2 kind]
     "dicom_line": "DICOMPolyline",  # DICOM polyline on one plane and frame
+    "dicom_mask": "DICOMSegmentationMask",  # DICOM mask on one plane and frame [inferred kind]
     "mmc_single": "MessageSingleSelection",  # chat evaluation: the best response
     "mmc_multi": "MessageMultiSelection",  # chat evaluation: the acceptable responses
     "mmc_ranking": "MessageRanking",  # chat evaluation: responses ranked, 1 = best
@@ -102,7 +103,7 @@ def relationship_kind(media_type: str, direction: str) -> str:
 
 
 # Kinds whose objects live on frames (video and DICOM).
-FRAME_KINDS = frozenset({"video_bbox", "video_point", "video_line", "dicom_line"})
+FRAME_KINDS = frozenset({"video_bbox", "video_point", "video_line", "dicom_line", "dicom_mask"})
 
 _DEEP_RADIO: QSpec = (
     "radio",
@@ -181,7 +182,7 @@ _TOOLS: dict[str, list[tuple[str, str, list[QSpec]]]] = {
     "AUDIO": [],
     "PDF": [("doc_bbox", "figure", _SHORT_NESTED), ("doc_entity", "phrase", [])],
     "CONVERSATIONAL": [("conv_entity", "intent", _SHORT_NESTED)],
-    "DICOM": [("dicom_line", "vessel", [])],
+    "DICOM": [("dicom_line", "vessel", []), ("dicom_mask", "lesion", [])],
     "HTML": [],
     "LLM_PROMPT_CREATION": [],
     "LLM_PROMPT_RESPONSE_CREATION": [],

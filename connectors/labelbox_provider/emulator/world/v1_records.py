@@ -201,6 +201,8 @@ def _frame_object(obj: Obj, fg: FrameGeom) -> dict[str, Any]:
     g = fg.geometry
     if "points" in g:
         geom: dict[str, Any] = {"line": [{"x": x, "y": y} for x, y in g["points"]]}
+    elif "color" in g:  # a DICOM mask: only its raster URL [inferred]
+        geom = {"instanceURI": f"{BASE_URL}/masks/feature/{obj.feature_id}"}
     elif "x" in g:
         geom = {"point": {"x": g["x"], "y": g["y"]}}
     else:

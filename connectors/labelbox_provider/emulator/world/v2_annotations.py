@@ -185,7 +185,9 @@ def render_object(obj: Obj, project_id: str) -> dict[str, Any]:
     return {**_object_head(obj, obj.classifications), **_geometry(obj, project_id)}
 
 
-def _frame_geometry(g: dict[str, Any]) -> dict[str, Any]:
+def _frame_geometry(g: dict[str, Any], feature_id: str) -> dict[str, Any]:
+    if "color" in g:  # DICOM mask [inferred shape: mask{url}, as image masks]
+        return {"mask": {"url": f"{BASE_URL}/masks/feature/{feature_id}"}}
     if "points" in g:
         return {"line": _xy(g["points"])}
     if "x" in g:
@@ -211,7 +213,7 @@ def _frames(objects: list[Obj], interpolated: bool) -> dict[str, Any]:
             nested = obj.classifications if fg.keyframe else []
             frame["objects"][obj.feature_id] = {
                 **_object_head(obj, nested),
-                **_frame_geometry(fg.geometry),
+                **_frame_geometry(fg.geometry, obj.feature_id),
             }
     rendered = {str(f): frames[f] for f in sorted(frames)}
     return {"frames": rendered, "segments": segments, "key_frame_feature_map": keymap}
