@@ -10,6 +10,7 @@ import pytest
 from labelbox_provider.cli.demo import MARKER, prepare_output
 from labelbox_provider.cli.demo_run import DemoConfig, run_demo
 from labelbox_provider.cli.demo_summary import render_summary, summarize
+from labelbox_provider.io.current import TABLES
 
 pytestmark = pytest.mark.e2e
 
@@ -57,7 +58,8 @@ def test_demo_core_matches_ground_truth(airflow_db: None, tmp_path: Path) -> Non
 
     text = render_summary(summary)
     assert "== Rows per table ==" in text
-    assert f"labels            {raw}" in text
+    # the first column is as wide as the longest table name (message_evaluations)
+    assert f"{'labels':<{max(map(len, TABLES))}}  {raw}" in text
     assert "#" in text.split("exported per day")[1]
     assert any("loaded" in m for m in messages)
 

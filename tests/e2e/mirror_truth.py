@@ -34,6 +34,9 @@ def truth_state(truth: list[dict[str, Any]]) -> dict[str, Any]:
         "objects": {t["label_id"]: sorted(map(str, t["object_feature_ids"])) for t in truth},
         "answers": {t["label_id"]: sorted(map(str, t["answers"])) for t in truth},
         "relationships": {t["label_id"]: sorted(map(str, t["relationships"])) for t in truth},
+        "message_evaluations": {
+            t["label_id"]: sorted(map(str, t["message_evaluations"])) for t in truth
+        },
         "reviews": {t["label_id"]: sorted(t["review_ids"]) for t in truth},
         "workflow_history": history,
     }
@@ -69,6 +72,10 @@ def mirror_state(root: str, project_id: str, media_type: str) -> dict[str, Any]:
         per_label["relationships"][r["label_id"]].add(
             str([r["source_feature_id"], r["target_feature_id"], r["relationship_type"]])
         )
+    for r in tables["message_evaluations"]:
+        per_label["message_evaluations"][r["label_id"]].add(
+            str([r["feature_id"], r["message_id"], r["model_config_name"], r["rank"]])
+        )
     for r in tables["reviews"]:
         per_label["reviews"][r["label_id"]].add(r["review_id"])
     steps: dict[str, set[Any]] = defaultdict(set)
@@ -77,7 +84,7 @@ def mirror_state(root: str, project_id: str, media_type: str) -> dict[str, Any]:
             (r["action"], _ms(r["created_at"]), r["previous_task_id"], r["next_task_id"])
         )
     state: dict[str, Any] = {"labels": labels}
-    for kind in ("objects", "answers", "relationships", "reviews"):
+    for kind in ("objects", "answers", "relationships", "message_evaluations", "reviews"):
         state[kind] = {lid: sorted(per_label[kind].get(lid, set())) for lid in labels}
     live_rows = {dr for dr, _ in labels.values()}
     state["workflow_history"] = {

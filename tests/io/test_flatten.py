@@ -140,16 +140,45 @@ def test_bad_records_go_to_rejects_and_the_rest_proceeds(tmp_path: Path) -> None
     src.write_text("[\n" + ",\n".join(lines) + "\n]")
     counts = flatten_file(src, tmp_path / "out", LINEAGE)
     assert counts["labels"] + counts["rejects"] == len(lines)
-    assert [r["label_id"] for r in read(tmp_path / "out", "labels")] == ["l1", "l4"]
+    assert [r["label_id"] for r in read(tmp_path / "out", "labels")] == ["l1", "l2", "l4"]
     rejects = read(tmp_path / "out", "rejects")
-    assert [r["position"] for r in rejects] == [1, 2, 3, 4]
-    assert "unknown annotation kind" in rejects[0]["error"]
-    assert rejects[0]["label_id"] == "l2" and rejects[0]["data_row_id"] == "d1"
-    assert rejects[1]["error"].startswith("invalid JSON")
-    assert rejects[2]["error"] == "record is not a JSON object"
-    assert "Created At" in rejects[3]["error"]
-    assert json.loads(rejects[3]["raw"]) == bad_time
+    assert [r["position"] for r in rejects] == [2, 3, 4]
+    assert rejects[0]["error"].startswith("invalid JSON")
+    assert rejects[1]["error"] == "record is not a JSON object"
+    assert "Created At" in rejects[2]["error"]
+    assert json.loads(rejects[2]["raw"]) == bad_time
+    kinds = [(r["label_id"], r["kind"]) for r in read(tmp_path / "out", "objects")]
+    assert kinds == [("l1", "point"), ("l2", "unknown"), ("l4", "point")]
+    assert counts.stats == {"unknown_annotation_kinds": 1}
     assert {r["batch_id"] for r in rejects} == {"b-0001"}
+
+
+def test_unknown_kind_is_counted_and_warned(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    known = {"feature_id": "b", "annotation_kind": "ImagePoint", "point": {"x": 1, "y": 2}}
+    future = {"feature_id": "f", "annotation_kind": "ImageHologram", "hologram": {"z": 1}}
+    records = [
+        {
+            "data_row": {"id": f"d{i}"},
+            "projects": {
+                "p": {"labels": [{"id": f"l{i}", "annotations": {"objects": [known, future]}}]}
+            },
+        }
+        for i in range(3)
+    ]
+    src = tmp_path / "export.ndjson"
+    src.write_text("".join(json.dumps(r) + "\n" for r in records))
+    lineage = Lineage("p", "b-1", LINEAGE.extracted_at, None, None, "v2")
+    with caplog.at_level("WARNING", logger="labelbox_provider.io.flatten"):
+        counts = flatten_file(src, tmp_path / "out", lineage)
+    assert (counts["data_rows"], counts["labels"], counts["objects"]) == (3, 3, 6)
+    assert counts.get("rejects", 0) == 0
+    assert counts.stats == {"unknown_annotation_kinds": 3}
+    warned = [r.getMessage() for r in caplog.records]
+    assert sum("'ImageHologram'" in m for m in warned) == 2  # first sight, and the file total
+    objects = read(tmp_path / "out", "objects")
+    assert [r["kind"] for r in objects] == ["point", "unknown"] * 3
 
 
 def test_video_without_frames_file_is_rejected(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from labelbox_provider.exceptions import TransformError
 
@@ -192,22 +193,31 @@ def test_v2_object_shapes(geometry: dict[str, Any], expected: dict[str, Any]) ->
     assert (row["feature_id"], row["schema_id"], row["name"]) == ("f1", "s1", "Tool")
 
 
-@pytest.mark.parametrize(
-    "bad",
-    [
-        pytest.param({"featureId": "f", "title": "x", "hologram": {}}, id="v1-unknown-kind"),
-        pytest.param({"featureId": "f", "type": "circle", "geometry": {}}, id="v1-unknown-geo"),
-    ],
-)
-def test_v1_unknown_or_malformed_object_raises(bad: dict[str, Any]) -> None:
+def test_v1_unknown_kind_keeps_the_object_whole() -> None:
+    bad = {"featureId": "f", "title": "x", "hologram": {"z": 1}}
+    rows = rows_v1(v1_record({"objects": [bad]}))
+    (row,) = rows["objects"]
+    assert (row["feature_id"], row["kind"]) == ("f", "unknown")
+    assert msgspec.json.decode(row["extra_json"]) == bad
+    assert len(rows["labels"]) == 1
+
+
+def test_v1_malformed_geo_object_raises() -> None:
     with pytest.raises(TransformError):
-        rows_v1(v1_record({"objects": [bad]}))
+        rows_v1(v1_record({"objects": [{"featureId": "f", "type": "circle", "geometry": {}}]}))
 
 
-def test_v2_unknown_annotation_kind_raises() -> None:
+def test_v2_unknown_annotation_kind_keeps_label_and_known_annotations() -> None:
     obj = {"feature_id": "f", "annotation_kind": "ImageHologram", "hologram": {"z": 1}}
-    with pytest.raises(TransformError, match="unknown annotation kind"):
-        rows_v2(v2_record({"objects": [obj]}))
+    box = {"feature_id": "b", "annotation_kind": "ImageBoundingBox", "bounding_box": {"top": 1}}
+    question = {"feature_id": "q", "name": "ok", "text_answer": {"content": "fine"}}
+    rows = rows_v2(v2_record({"objects": [obj, box], "classifications": [question]}))
+    assert len(rows["data_rows"]) == 1 and len(rows["labels"]) == 1
+    unknown, known = rows["objects"]
+    assert (unknown["kind"], unknown["annotation_kind"]) == ("unknown", "ImageHologram")
+    assert msgspec.json.decode(unknown["extra_json"]) == obj
+    assert (known["kind"], known["bbox_top"]) == ("bbox", 1)
+    assert [r["text_answer"] for r in rows["classifications"]] == ["fine"]
 
 
 def _answers(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -479,7 +489,15 @@ def test_v2_audio_classifications() -> None:
     }
     rows = rows_v2(v2_record(annotations))
     assert _answers(rows["classifications"]) == [("q", "text", None, "x", 0)]
-    assert '"timestamp"' in rows["labels"][0]["extra_json"]  # kept, not dropped
+    (label,) = rows["labels"]
+    assert msgspec.json.decode(label["timestamp_json"]) == {"q": [[0, 10]]}  # kept whole
+    assert label["extra_json"] is None  # in its own column, not extra
+
+
+def test_v2_audio_empty_timestamp_is_null() -> None:
+    annotations = {"classifications": [], "segments": {}, "timestamp": {}}
+    (label,) = rows_v2(v2_record(annotations))["labels"]
+    assert (label["timestamp_json"], label["extra_json"]) == (None, None)
 
 
 def test_v2_dicom_groups() -> None:

@@ -89,14 +89,13 @@ FORMAT_ONLY: dict[str, set[str]] = {
     "classifications": {"extra_json", "scope", "answer_keyframe", "segments", "group_name"},
     "relationships": {
         # v1 only
-        "feature_id",
-        "schema_id",
         "relationship_label",
         # v2 only
         "name",
         "annotation_kind",
         "extra_json",
     },
+    "message_evaluations": set(),  # chat evaluation: v2 only (not in these worlds)
     "reviews": {"review_label_id", "extra_json"},
     "workflow_history": {"actor_id", "created_by", "extra_json"},
     "rejects": set(),
@@ -114,15 +113,31 @@ def _normalise(table: str, row: dict[str, Any]) -> dict[str, Any]:
             out[key] = None if out[key] is None else round(out[key])
     if table == "classifications" and out["kind"] == "dropdown":
         out["kind"] = "radio"  # v2 has no dropdown: it exports one as radio_answer
+    if table == "classifications" and out["frame_number"] is None:
+        # v2 exports a frame classification top-level, its frames in segments (v1: per frame)
+        ranges = row.get("segments")
+        if out["parent_object_feature_id"] is None and ranges and len(ranges) == 1:
+            ((start, end),) = ranges
+            out["frame_number"] = start if start == end else None
     return out
 
 
-def _rows(folder: Path, table: str) -> Counter[str]:
+def _asset_blind(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    """v2 gives a conversation inline (row_data_json), v1 its URL (row_data_url): the asset
+    columns of conversational rows are compared by their own test."""
+    if table in ("data_rows", "labels"):
+        row = {k: v for k, v in row.items() if k not in ("row_data_url", "row_data_json")}
+    return row
+
+
+def _rows(folder: Path, table: str, inline_asset: bool = False) -> Counter[str]:
     rows = pq.read_table(folder / table / "part-00000.parquet").to_pylist()
+    if inline_asset:
+        rows = [_asset_blind(table, r) for r in rows]
     skip = FORMAT_ONLY[table] | set(LINEAGE_COLUMNS)
     kept = [
         json.dumps(
-            _normalise(table, {k: v for k, v in r.items() if k not in skip}),
+            {k: v for k, v in _normalise(table, r).items() if k not in skip},
             sort_keys=True,
             default=str,
         )
@@ -164,11 +179,31 @@ def test_v1_and_v2_give_the_same_rows(world: World, media_type: str, tmp_path: P
     assert c1["rejects"] == c2["rejects"] == 0
     assert c1["labels"] == c2["labels"] > 0
     compared = 0
+    inline = media_type == "CONVERSATIONAL"
     for table in (t for t in TABLES if t not in V2_ONLY_TABLES):
-        v1_rows, v2_rows = _rows(tmp_path / "v1", table), _rows(tmp_path / "v2", table)
+        v1_rows = _rows(tmp_path / "v1", table, inline)
+        v2_rows = _rows(tmp_path / "v2", table, inline)
         assert v1_rows == v2_rows, f"{media_type}: {table} differs between v1 and v2"
         compared += sum(v1_rows.values())
     assert compared >= c1["labels"] * 2  # labels and data rows at least, never vacuous
+
+
+def test_conversation_is_inline_in_v2_and_a_url_in_v1(world: World, tmp_path: Path) -> None:
+    (project,) = [p for p in world.projects() if p.media_type == "CONVERSATIONAL"]
+    v1_path, v2_path, frames = _export(world, project.id, tmp_path)
+    lineage = Lineage(project.id, "b", datetime(2026, 2, 1, tzinfo=UTC), None, None)
+    flatten_file(v1_path, tmp_path / "v1", lineage, frames_dir=frames)
+    flatten_file(v2_path, tmp_path / "v2", lineage)
+    v1 = pq.read_table(tmp_path / "v1" / "data_rows" / "part-00000.parquet").to_pylist()
+    v2 = pq.read_table(tmp_path / "v2" / "data_rows" / "part-00000.parquet").to_pylist()
+    assert v1 and all(r["row_data_url"].startswith("https://") for r in v1)
+    assert all(r["row_data_json"] is None for r in v1)
+    assert {r["data_row_id"] for r in v1} == {r["data_row_id"] for r in v2}
+    for row in v2:
+        assert row["row_data_url"] is None
+        conversation = json.loads(row["row_data_json"])
+        ids = [m["messageId"] for m in conversation["messages"]]
+        assert ids == json.loads(row["media_attributes_json"])["labelable_ids"]
 
 
 @pytest.mark.parametrize("media_type", ALL_MEDIA_TYPES)

@@ -61,6 +61,7 @@ def commit_batch(
     initial_start: datetime,
     mode: str,
     source: tuple[str, str] | None = None,
+    stats: Mapping[str, int] | None = None,
 ) -> Manifest:
     """Commit the tables in ``staging_dir`` (``<table>/*.parquet``) as batch ``batch_id``.
 
@@ -68,7 +69,8 @@ def commit_batch(
     new attempt supersedes the old one at the manifest write). Raises
     :class:`CountMismatchError` when the files do not hold ``counts`` rows per table, leaving
     the destination as it was. ``source``: ``(file name, sha256)`` of the export file an
-    archive batch was loaded from, recorded in the manifest.
+    archive batch was loaded from, recorded in the manifest; ``stats`` (what flattening
+    noticed, such as unknown annotation kinds) are recorded there too.
     """
     if source_format not in SOURCE_FORMATS or mode not in MODES:
         raise BatchCommitError(f"bad source_format {source_format!r} or mode {mode!r}")
@@ -89,6 +91,7 @@ def commit_batch(
         files=files,
         source_file=source[0] if source else None,
         source_sha256=source[1] if source else None,
+        stats=dict(stats or {}),
     )
     ledger.write_manifest(manifest)  # the commit point
     update_watermark(ledger, initial_start=initial_start, batch_id=batch_id)

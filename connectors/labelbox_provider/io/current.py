@@ -44,6 +44,7 @@ TABLES = (
     "objects",  # annotation objects, keyed by label
     "classifications",  # selected answers, keyed by label
     "relationships",  # object relationships, keyed by label
+    "message_evaluations",  # chat-evaluation selections and rankings, keyed by label
     "reviews",  # label reviews, keyed by label
     "workflow_history",  # workflow steps, keyed by data row (+ label for v1)
     "rejects",  # records that could not be flattened (raw only)
@@ -51,7 +52,7 @@ TABLES = (
     "metadata",  # data row metadata fields, keyed by data row
     "attachments",  # data row attachments, keyed by data row
 )
-LABEL_CHILDREN = ("objects", "classifications", "relationships", "reviews")  # follow labels
+LABEL_CHILDREN = ("objects", "classifications", "relationships", "message_evaluations", "reviews")
 DATA_ROW_CHILDREN = ("metadata", "attachments")  # follow the data row's current copy
 
 _LATEST = "ORDER BY extracted_at DESC, batch_id DESC) = 1"

@@ -1,9 +1,12 @@
 """Flatten a whole export file into the Parquet tables, streaming, record by record.
 
 Each record is decoded and flattened on its own; a record that cannot be (invalid JSON, an
-unknown annotation kind, a wrong type, missing ids, video frames not fetched) becomes one
+a wrong type, missing ids, video frames not fetched) becomes one
 ``rejects`` row with the reason, its position and the raw bytes, and the export goes on.
 A record is all or nothing: either all its rows are written or none (then it is a reject).
+An annotation of a kind this version does not know does not reject its record: it becomes an
+``objects`` row of kind ``unknown`` (raw JSON in ``extra_json``), counted in the result's
+``stats`` and the batch manifest, with a warning in the log.
 
 Records of the common shape take the typed fast path of
 :mod:`labelbox_provider.transforms.fast_v1` / :mod:`~labelbox_provider.transforms.fast_v2`
@@ -17,7 +20,9 @@ import gc
 import gzip
 import io
 import itertools
-from collections.abc import Callable, Iterator
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -28,6 +33,7 @@ from labelbox_provider.exceptions import TransformError
 from labelbox_provider.transforms import fast_v1, fast_v2
 from labelbox_provider.transforms.common import Lineage, RecordContext, Row, Rows
 from labelbox_provider.transforms.legacy import is_legacy_record
+from labelbox_provider.transforms.objects import UNKNOWN_KIND
 from labelbox_provider.transforms.typed import FastPath
 from labelbox_provider.transforms.v1 import v1_record_rows
 from labelbox_provider.transforms.v2 import v2_record_rows
@@ -37,6 +43,50 @@ from .parquet import TableSink
 
 RowFunction = Callable[[dict[str, Any], RecordContext], Rows]
 READ_BUFFER_BYTES = 1 << 20  # records are read a line at a time: few, large reads
+UNKNOWN_KINDS_STAT = "unknown_annotation_kinds"  # objects rows of a kind not known here
+log = logging.getLogger(__name__)
+
+
+class FlattenResult(dict[str, int]):
+    """What :func:`flatten_file` returns: the rows per table (this dict, which the batch
+    commit checks against the files) and ``stats``, what flattening noticed besides rows
+    (``unknown_annotation_kinds``: annotations of a kind this version does not know, kept as
+    ``objects`` rows of kind ``unknown``), which the batch manifest records."""
+
+    def __init__(self, counts: Mapping[str, int], stats: Mapping[str, int]) -> None:
+        super().__init__(counts)
+        self.stats = dict(stats)
+
+
+def stats_of(counts: Mapping[str, int]) -> dict[str, int]:
+    """The ``stats`` of a :class:`FlattenResult` ({} for plain counts)."""
+    return dict(counts.stats) if isinstance(counts, FlattenResult) else {}
+
+
+class _UnknownKinds:
+    """Counts the annotations of unknown kinds; warns once per kind, and once per file."""
+
+    def __init__(self) -> None:
+        self.kinds: Counter[str] = Counter()
+
+    def see(self, rows: Rows, position: int) -> None:
+        for row in rows.get("objects", ()):
+            if row.get("kind") == UNKNOWN_KIND:
+                kind = str(row.get("annotation_kind"))
+                if kind not in self.kinds:
+                    log.warning(
+                        "unknown annotation kind %r (record %d): kept as an objects row of kind "
+                        "'unknown' with the raw annotation in extra_json",
+                        kind,
+                        position,
+                    )
+                self.kinds[kind] += 1
+
+    def stats(self) -> dict[str, int]:
+        total = sum(self.kinds.values())
+        if total:
+            log.warning("%d annotation(s) of unknown kinds: %s", total, dict(self.kinds))
+        return {UNKNOWN_KINDS_STAT: total}
 
 
 def source_format_of(file_format: str) -> str:
@@ -52,16 +102,16 @@ def flatten_file(
     fmt: str = "auto",
     frames_dir: Path | None = None,
     fast: bool = True,
-) -> dict[str, int]:
+) -> FlattenResult:
     """Flatten the export at ``src`` into ``out_dir/<table>/part-00000.parquet`` (a very large
     table continues in ``part-00001.parquet``...).
 
     Every table gets a file, empty (with its schema) if it has no rows. Returns the row count
-    per table. ``fmt`` is ``"auto"``, ``"v1_array"``, ``"v1_object"`` or ``"ndjson"``;
-    ``frames_dir`` holds v1 video frames files named ``<label id>.ndjson``. ``fast=False``
-    turns off the typed fast paths of :mod:`~labelbox_provider.transforms.fast_v1` and
-    :mod:`~labelbox_provider.transforms.fast_v2` (same output, slower;
-    for comparison).
+    per table, with the flattening's ``stats`` (:class:`FlattenResult`). ``fmt`` is
+    ``"auto"``, ``"v1_array"``, ``"v1_object"`` or ``"ndjson"``; ``frames_dir`` holds v1
+    video frames files named ``<label id>.ndjson``. ``fast=False`` turns off the typed fast
+    paths of :mod:`~labelbox_provider.transforms.fast_v1` and
+    :mod:`~labelbox_provider.transforms.fast_v2` (same output, slower; for comparison).
     """
     ctx = RecordContext(project_id=lineage.project_id, frames_dir=frames_dir)
     with open_export(src) as fp:
@@ -77,6 +127,7 @@ def flatten_file(
             records = _legacy_era(records, ctx)
             if ctx.legacy_era and decoder is not None:  # legacy files take the row functions
                 decoder.enabled, fast_path = False, None
+        unknown = _UnknownKinds()
         try:
             with gc_paused():
                 for record in records:
@@ -85,12 +136,12 @@ def flatten_file(
                             fast_path.add(record.value, record.position)
                         except Exception:  # the row function decides: rows or a reject
                             plain = record._replace(value=_PLAIN.decode(record.raw))
-                            _flatten_one(sink, plain, to_rows, ctx)
+                            _flatten_one(sink, plain, to_rows, ctx, unknown)
                         else:
                             sink.commit(record.position, record.raw)
                     else:
-                        _flatten_one(sink, record, to_rows, ctx)
-                return sink.close()
+                        _flatten_one(sink, record, to_rows, ctx, unknown)
+                return FlattenResult(sink.close(), unknown.stats())
         except BaseException:
             sink.abort()
             raise
@@ -165,7 +216,11 @@ class _TypedDecoder:
 
 
 def _flatten_one(
-    sink: TableSink, record: Decoded, to_rows: RowFunction, ctx: RecordContext
+    sink: TableSink,
+    record: Decoded,
+    to_rows: RowFunction,
+    ctx: RecordContext,
+    unknown: _UnknownKinds,
 ) -> None:
     value = record.value
     if record.error is not None:
@@ -181,6 +236,7 @@ def _flatten_one(
             sink.reject(reject_row(record, ctx, f"malformed record ({type(exc).__name__})"))
         else:
             sink.add(rows, record.position, record.raw)
+            unknown.see(rows, record.position)
 
 
 def _reject_maker(ctx: RecordContext) -> Callable[[int, bytes, str], Row]:

@@ -30,7 +30,7 @@ def flatten_into(
     frames_dir: Path | None,
 ) -> dict[str, int]:
     """Flatten ``export_file`` into ``staging/<table>/*.parquet``; return rows per table."""
-    from labelbox_provider.io.flatten import flatten_file
+    from labelbox_provider.io.flatten import UNKNOWN_KINDS_STAT, FlattenResult, flatten_file
     from labelbox_provider.transforms.common import Lineage
 
     staging.mkdir(parents=True, exist_ok=True)
@@ -43,9 +43,8 @@ def flatten_into(
         source_format=ref.source_format,
     )
     if export_file.stat().st_size == 0:
-        return {}
-    counts = flatten_file(export_file, staging, lineage, frames_dir=frames_dir)
-    return {table: int(rows) for table, rows in counts.items()}
+        return FlattenResult({}, {UNKNOWN_KINDS_STAT: 0})
+    return flatten_file(export_file, staging, lineage, frames_dir=frames_dir)
 
 
 def commit_staged(
@@ -57,8 +56,10 @@ def commit_staged(
     *,
     initial_start: datetime,
 ) -> BatchResult:
-    """Commit ``staging/<table>/*.parquet`` as the batch of ``ref`` (atomic, see io.batch)."""
+    """Commit ``staging/<table>/*.parquet`` as the batch of ``ref`` (atomic, see io.batch);
+    the flatten result's ``stats`` (unknown annotation kinds...) go into the manifest."""
     from labelbox_provider.io.batch import commit_batch  # pyarrow: loaded when committing
+    from labelbox_provider.io.flatten import stats_of
 
     staging.mkdir(parents=True, exist_ok=True)
     manifest = commit_batch(
@@ -69,7 +70,8 @@ def commit_staged(
         source_format=ref.source_format,
         export_id=ref.export_id,
         extracted_at=extracted_at,
-        counts=counts,
+        counts={table: int(rows) for table, rows in counts.items()},
+        stats=stats_of(counts),
         initial_start=initial_start,
         mode=ref.mode,
     )

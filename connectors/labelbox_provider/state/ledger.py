@@ -72,6 +72,7 @@ class Manifest(JsonRecord):
     files: tuple[ManifestFile, ...] = ()  # every data file of the batch
     source_file: str | None = None  # archive batches: the export file's name (issue 17)
     source_sha256: str | None = None  # and the hex SHA-256 of its bytes: unchanged = loaded
+    stats: dict[str, int] = field(default_factory=dict)  # flatten stats (unknown kinds...)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extracted_at", to_utc(self.extracted_at, "extracted_at"))

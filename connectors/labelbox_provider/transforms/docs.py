@@ -23,6 +23,10 @@ TABLE_INTROS: dict[str, str] = {
     "free text gives 1). Nested questions keep the tree: parent object, parent question, "
     "parent answer and depth.",
     "relationships": "One row per relationship between two objects of a label.",
+    "message_evaluations": "One row per message a rater selected or ranked in a chat "
+    "evaluation (MessageSingleSelection, MessageMultiSelection, MessageRanking): which "
+    "response to which prompt, which model config, selected or its rank, by whom. The "
+    "evaluation itself is also an `objects` row (kind message_selection / message_ranking).",
     "reviews": "One row per review of a label.",
     "workflow_history": "One row per workflow step of a data row, newest first (`position` 0).",
     "rejects": "One row per export record that could not be flattened (invalid JSON, unknown "

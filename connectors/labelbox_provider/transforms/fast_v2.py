@@ -36,7 +36,7 @@ from .typed import (
     media_columns,
     question_rows,
 )
-from .v2 import review_row, workflow_step_row
+from .v2 import is_inline_conversation, review_row, workflow_step_row
 from .v2_annotations import relationship_row
 
 
@@ -321,6 +321,8 @@ class FastV2(FastPath):
         projects = record.projects or {}
         if self.ctx.project_id:
             return self.ctx.project_id, projects.get(self.ctx.project_id) or _Project()
+        if not projects:  # exported without a project: the data row is kept (as v2.py)
+            return "", _Project()
         if len(projects) != 1:
             raise TransformError("no project id given and the record has not exactly one project")
         ((project_id, project),) = projects.items()
@@ -340,6 +342,8 @@ class FastV2(FastPath):
         attributes = record.media_attributes
         mime = None if attributes is None else attributes.get("mime_type")
         mime, width, height = media_columns(attributes, mime, "media_attributes")
+        if row.row_data is not None and is_inline_conversation(row.row_data, mime):
+            raise TransformError("inline conversation: the row function's (row_data_json)")
         attributes_json, metadata_json = to_json(attributes), to_json(record.metadata_fields)
         attachments_json, embeddings_json = to_json(record.attachments), to_json(record.embeddings)
         tables, data_row_id = self.sink.tables, row.id

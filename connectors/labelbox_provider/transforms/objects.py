@@ -1,8 +1,10 @@
 """Annotation objects (v1 and v2) -> object rows with a normalised ``kind`` and typed geometry.
 
 The kind is decided by the geometry field present (spec 3.2 for v1, 4.7 for v2), so the same
-annotation gives the same row in both formats. An object with no known geometry is an unknown
-annotation kind: :class:`TransformError`, and the record goes to rejects.
+annotation gives the same row in both formats. An object with no known geometry is of a kind
+this version does not know (Labelbox adds kinds): its row has ``kind`` ``unknown``, its
+``annotation_kind`` as exported and the whole object in ``extra_json``, so that the label and
+its other annotations are kept; the flattener counts such rows (:data:`UNKNOWN_KIND`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import msgspec
 from labelbox_provider.exceptions import TransformError
 
 from .common import Row, as_dict, as_list, extra_json, integer, num, open_ring, text, to_json
+from .messages import MESSAGE_KEYS, message_kind
+
+UNKNOWN_KIND = "unknown"  # objects.kind of an annotation of a kind not known to this version
 
 _V1_KNOWN = frozenset(
     {"featureId", "schemaId", "title", "value", "color", "instanceURI", "classifications"}
@@ -24,6 +29,7 @@ _V2_KNOWN = frozenset(
     {"feature_id", "feature_schema_id", "name", "value", "annotation_kind", "classifications"}
     | {"bounding_box", "polygon", "line", "point", "mask", "composite_mask", "location"}
     | {"conversational_location", "page_number", "page_dimensions", "geometry", "cuboid"}
+    | set(MESSAGE_KEYS)  # chat evaluation: mapped to message_evaluations rows
 )
 _GEO_KINDS = {"point": "point", "polyline": "polyline", "polygon": "polygon", "rectangle": "bbox"}
 
@@ -139,7 +145,13 @@ def _v1_geometry(row: Row, obj: dict[str, Any]) -> str:
     if row["instance_uri"] is not None:
         row["mask_url"] = row["instance_uri"]
         return "mask"
-    raise TransformError("unknown annotation kind: the object has no known geometry field")
+    return _unknown(row, obj)
+
+
+def _unknown(row: Row, obj: dict[str, Any]) -> str:
+    """An object of a kind this version does not know: kept whole in extra_json."""
+    row["extra_json"] = to_json(obj)
+    return UNKNOWN_KIND
 
 
 def _v1_page(page: Any) -> int | None:
@@ -237,7 +249,7 @@ def _v2_geometry(row: Row, obj: dict[str, Any]) -> str:
     if "cuboid" in obj:
         row["cuboid_json"] = to_json(obj["cuboid"])
         return "cuboid"
-    raise TransformError("unknown annotation kind: the object has no known geometry field")
+    return message_kind(obj) or _unknown(row, obj)
 
 
 def _v2_mask(row: Row, obj: dict[str, Any]) -> str:

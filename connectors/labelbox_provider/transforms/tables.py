@@ -58,6 +58,41 @@ LINEAGE_FIELDS: tuple[pa.Field, ...] = (
 )
 LINEAGE_COLUMNS: tuple[str, ...] = tuple(f.name for f in LINEAGE_FIELDS)
 
+# Chat evaluation (issue 18): one row per message a rater selected or ranked. v2 objects of
+# kind MessageSingleSelection / MessageMultiSelection / MessageRanking.
+_MESSAGE_EVALUATIONS: list[pa.Field] = [
+    column("project_id", STR, "as labels.project_id", nullable=False),
+    column("label_id", STR, "the label holding the evaluation", nullable=False),
+    column("data_row_id", STR, "the label's data row (the conversation)", nullable=False),
+    column("feature_id", STR, "the evaluation (object) instance id; v2 feature_id"),
+    column("schema_id", STR, "the ontology tool; v2 feature_schema_id"),
+    column("name", STR, "tool name; v2 name"),
+    column(
+        "annotation_kind",
+        STR,
+        "MessageSingleSelection, MessageMultiSelection or MessageRanking; v2 annotation_kind",
+    ),
+    column(
+        "parent_message_id",
+        STR,
+        "the prompt message whose responses were evaluated; v2 selected_message / "
+        "selected_messages / ranked_messages .parent_message_id",
+    ),
+    column("message_id", STR, "the evaluated (model) message; v2 ...message_id"),
+    column(
+        "model_config_name",
+        STR,
+        "the model configuration that wrote the message; v2 ...model_config_name",
+    ),
+    column("position", I64, "index of the message in the exported list (0 for a single one)"),
+    column(
+        "selected", BOOL, "the rater selected this message (true for selections; null for rankings)"
+    ),
+    column("rank", I64, "rank given, 1 = best (rankings only); v2 ranked_messages[].order"),
+    column("rated_by", STR, "the rater (the label's author); v2 label_details.created_by"),
+    column("extra_json", STR, "any field not mapped above, as JSON"),
+]
+
 _ROW_FIELDS: dict[str, list[pa.Field]] = {  # every table's row columns, in order
     "data_rows": [
         column(
@@ -87,6 +122,14 @@ _ROW_FIELDS: dict[str, list[pa.Field]] = {  # every table's row columns, in orde
             "row_data_url",
             STR,
             'the asset: a signed URL, or inline content for text; v1 "Labeled Data" / v2 '
+            "data_row.row_data",
+        ),
+        column(
+            "row_data_json",
+            STR,
+            "the asset given inline as structured data: the conversation JSON of a "
+            "conversational or chat-evaluation row (mime_type application/vnd.labelbox."
+            "conversational*), or a row_data object; row_data_url is null then; v2 "
             "data_row.row_data",
         ),
         column("dataset_id", STR, "dataset holding the asset; v2 data_row.details.dataset_id"),
@@ -265,6 +308,12 @@ _ROW_FIELDS: dict[str, list[pa.Field]] = {  # every table's row columns, in orde
             STR,
             "where the video frames NDJSON lives (fetched by the hook); v1 Label.frames",
         ),
+        column(
+            "timestamp_json",
+            STR,
+            "audio temporal annotations, kept whole as JSON until their layout is known; v2 "
+            "annotations.timestamp (null when absent or empty)",
+        ),
         column("extra_json", STR, "any label field not mapped above, as JSON (nothing lost)"),
     ],
     "objects": [
@@ -284,7 +333,10 @@ _ROW_FIELDS: dict[str, list[pa.Field]] = {  # every table's row columns, in orde
             "kind",
             STR,
             "normalised kind: bbox, polygon, polyline, point, mask, text_entity, "
-            "conversational_entity, document_entity, cuboid; from the geometry field present",
+            "conversational_entity, document_entity, cuboid, message_selection, "
+            "message_ranking (their messages: message_evaluations), or unknown (a kind this "
+            "version does not know: the object is kept whole in extra_json); from the geometry "
+            "field present",
         ),
         column(
             "annotation_kind",
@@ -350,7 +402,12 @@ _ROW_FIELDS: dict[str, list[pa.Field]] = {  # every table's row columns, in orde
         column("text_end", I64, "span end offset; v1 data.location.end / v2 location.end"),
         column("text_token", STR, "v2 location.token / document groups' text (the spanned text)"),
         column("message_id", STR, "conversational message (v1 location.messageId / v2)"),
-        column("page_number", I64, "document page, 1-based (v1 page + 1 / v2 page_number)"),
+        column(
+            "page_number",
+            I64,
+            "document page, 1-based: v1 page + 1 (v1 counts from 0) / v2 page_number as "
+            "exported (v2 counts from 1; see docs/export-shapes.md)",
+        ),
         column("page_unit", STR, 'unit of document coordinates ("POINTS"); v1 unit'),
         column("page_width", F64, "page width; v2 page_dimensions.width"),
         column("page_height", F64, "page height; v2 page_dimensions.height"),
@@ -421,6 +478,7 @@ _ROW_FIELDS: dict[str, list[pa.Field]] = {  # every table's row columns, in orde
         column("annotation_kind", STR, "kind as exported; v2 annotation_kind"),
         column("extra_json", STR, "any field not mapped above, as JSON"),
     ],
+    "message_evaluations": _MESSAGE_EVALUATIONS,
     "reviews": [
         column("project_id", STR, "as labels.project_id", nullable=False),
         column("label_id", STR, "the reviewed label", nullable=False),
@@ -554,6 +612,7 @@ KEYS: dict[str, tuple[str, ...]] = {
         "source_feature_id",
         "target_feature_id",
     ),
+    "message_evaluations": ("label_id", "data_row_id", "feature_id", "message_id"),
     "reviews": ("label_id", "data_row_id", "review_id"),
     "workflow_history": ("data_row_id", "label_id", "position"),
     "rejects": ("batch_id", "position"),

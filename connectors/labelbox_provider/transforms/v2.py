@@ -51,8 +51,9 @@ _LD_KNOWN = _LD_KNOWN | {"reviews"}
 _PERF_KNOWN = frozenset({"seconds_to_create", "seconds_to_review", "skipped"})
 _ANN_KNOWN = frozenset(
     {"objects", "classifications", "relationships", "frames", "segments", "key_frame_feature_map"}
-    | {"groups"}
+    | {"groups", "timestamp"}
 )
+CONVERSATIONAL_MIME = "application/vnd.labelbox.conversational"  # and ...model-chat-evaluation
 _REVIEW_KNOWN = frozenset(
     {"id", "score", "created_at", "created_by", "label_id", "review_action", "reviewed_at"}
     | {"reviewer"}
@@ -99,6 +100,8 @@ def _project(record: dict[str, Any], ctx: RecordContext) -> tuple[str, dict[str,
     projects = as_dict(record.get("projects"), "projects")
     if ctx.project_id:
         return ctx.project_id, as_dict(projects.get(ctx.project_id), "projects entry")
+    if not projects:  # exported without a project (catalog, dataset): the data row is kept
+        return "", {}
     if len(projects) != 1:
         raise TransformError("no project id given and the record has not exactly one project")
     (project_id, project), *_ = projects.items()
@@ -113,12 +116,14 @@ def _data_row(
     details = as_dict(project.get("project_details"), "project_details")
     attributes = as_dict(record.get("media_attributes"), "media_attributes")
     extras = _data_row_extras(record, data_row, project)
+    row_data_url, row_data_json = row_data_columns(data_row, attributes)
     return {
         "project_id": project_id,
         "data_row_id": data_row["id"],
         "global_key": text(data_row.get("global_key"), "data_row.global_key"),
         "external_id": text(data_row.get("external_id"), "data_row.external_id"),
-        "row_data_url": text(data_row.get("row_data"), "data_row.row_data"),
+        "row_data_url": row_data_url,
+        "row_data_json": row_data_json,
         "dataset_id": text(dr_details.get("dataset_id"), "details.dataset_id"),
         "dataset_name": text(dr_details.get("dataset_name"), "details.dataset_name"),
         "media_type": text(record.get("media_type"), "media_type"),
@@ -148,6 +153,38 @@ def _data_row(
     }
 
 
+def row_data_columns(
+    data_row: dict[str, Any], attributes: dict[str, Any]
+) -> tuple[str | None, str | None]:
+    """``(row_data_url, row_data_json)``: a conversation given inline (a JSON string under a
+    conversational MIME type) or a ``row_data`` object goes to ``row_data_json``; a URL or
+    inline text to ``row_data_url``.
+
+    >>> row_data_columns({"row_data": '{"messages": []}'},
+    ...                  {"mime_type": "application/vnd.labelbox.conversational"})
+    (None, '{"messages": []}')
+    >>> row_data_columns({"row_data": "https://x/a.json"},
+    ...                  {"mime_type": "application/vnd.labelbox.conversational"})
+    ('https://x/a.json', None)
+    """
+    raw = data_row.get("row_data")
+    if isinstance(raw, dict | list):
+        return None, to_json(raw)
+    mime = attributes.get("mime_type")
+    if isinstance(raw, str) and isinstance(mime, str) and is_inline_conversation(raw, mime):
+        return None, raw
+    return text(raw, "data_row.row_data"), None
+
+
+def is_inline_conversation(row_data: str, mime_type: str | None) -> bool:
+    """The row data is a conversation given inline (not a URL to one)."""
+    return (
+        mime_type is not None
+        and mime_type.startswith(CONVERSATIONAL_MIME)
+        and row_data.lstrip().startswith("{")
+    )
+
+
 def _data_row_extras(
     record: dict[str, Any], data_row: dict[str, Any], project: dict[str, Any]
 ) -> dict[str, Any]:
@@ -170,9 +207,10 @@ def _label_shared(
 ) -> Row:
     """Label columns that come from the data row and project, the same for each label."""
     dr_details = as_dict(data_row.get("details"), "data_row.details")
+    attributes = as_dict(record.get("media_attributes"), "media_attributes")
     return {
         "project_name": project.get("name"),
-        "row_data_url": data_row.get("row_data"),
+        "row_data_url": row_data_columns(data_row, attributes)[0],
         "external_id": data_row.get("external_id"),
         "global_key": data_row.get("global_key"),
         "dataset_name": dr_details.get("dataset_name"),
@@ -214,12 +252,14 @@ def _label(
             "seconds_to_create": num(perf.get("seconds_to_create"), "seconds_to_create"),
             "seconds_to_review": num(perf.get("seconds_to_review"), "seconds_to_review"),
             "skipped": flag(perf.get("skipped"), "performance_details.skipped"),
+            "timestamp_json": to_json(annotations.get("timestamp") or None),
             "extra_json": to_json(extras) if extras else None,
         }
     )
     for review in as_list(details.get("reviews"), "label_details.reviews"):
         rows["reviews"].append(review_row(review, base))
-    annotation_rows(rows, annotations, base)
+    rated_by = text(details.get("created_by"), "label_details.created_by")
+    annotation_rows(rows, annotations, base, rated_by)
 
 
 def review_row(review: Any, base: Row) -> Row:

@@ -11,6 +11,7 @@ from typing import Any
 
 from .classifications import Parent, v2_classification_rows
 from .common import Row, Rows, as_dict, as_list, extra_json, flag, integer, text, to_json
+from .messages import message_evaluation_rows, message_kind
 from .objects import v2_object_row
 
 _REL_KNOWN = frozenset(
@@ -18,11 +19,18 @@ _REL_KNOWN = frozenset(
 )
 
 
-def annotation_rows(rows: Rows, annotations: dict[str, Any], base: Row) -> None:
-    """Append the object, classification and relationship rows of one label's annotations
-    (image-like lists, video ``frames``, DICOM ``groups``) to ``rows``."""
+def annotation_rows(
+    rows: Rows, annotations: dict[str, Any], base: Row, rated_by: str | None = None
+) -> None:
+    """Append the object, classification, relationship and message-evaluation rows of one
+    label's annotations (image-like lists, video ``frames``, DICOM ``groups``) to ``rows``;
+    ``rated_by`` is the label's author (the rater of a chat evaluation)."""
     segments = as_dict(annotations.get("segments"), "segments")
-    _objects(rows, annotations.get("objects"), base, Parent(base, segments=segments))
+    objects = as_list(annotations.get("objects"), "objects")
+    _objects(rows, objects, base, Parent(base, segments=segments))
+    for obj in objects:
+        if message_kind(obj) is not None:
+            rows["message_evaluations"].extend(message_evaluation_rows(obj, base, rated_by))
     parent = Parent(base, segments=segments)
     rows["classifications"].extend(
         v2_classification_rows(annotations.get("classifications"), parent)

@@ -237,8 +237,16 @@ def test_video_interpolated_frames_and_frames_lines(world: World) -> None:
         t = truth[lid]
         assert key == _norm(t["object_feature_ids"])
         assert frames == key | _norm(t["interpolated_frame_pairs"])
+        object_ids = {fid for _, fid in key}
+        classification_ids = {c["feature_id"] for c in ann["classifications"]}
         for fid, segs in ann["segments"].items():
-            assert all(s <= e for s, e in segs) and fid in ann["key_frame_feature_map"]
+            assert all(s <= e for s, e in segs)
+            assert fid in ann["key_frame_feature_map"] or fid in classification_ids
+        keymap = ann["key_frame_feature_map"]
+        assert set(keymap) >= object_ids
+        # every frame written is in the map: true on keyframes, false on interpolated ones
+        assert {(int(n), fid) for fid, m in keymap.items() for n in m} == frames
+        assert {(int(n), fid) for fid, m in keymap.items() for n, k in m.items() if k} == key
         lines = world.v1_frames(lid) or []
         v1_pairs = {(ln["frameNumber"], o["featureId"]) for ln in lines for o in ln["objects"]}
         assert v1_pairs == frames

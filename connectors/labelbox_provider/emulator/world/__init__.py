@@ -13,6 +13,7 @@ from __future__ import annotations
 from labelbox_provider.emulator.world.api import (
     ALL_MEDIA_TYPES,
     EVENT_KINDS,
+    LLM_MEDIA_TYPES,
     V1_ERAS,
     ExportFilter,
     ProjectInfo,
@@ -23,6 +24,7 @@ from labelbox_provider.emulator.world.model import World
 __all__ = [
     "ALL_MEDIA_TYPES",
     "EVENT_KINDS",
+    "LLM_MEDIA_TYPES",
     "V1_ERAS",
     "ExportFilter",
     "ProjectInfo",

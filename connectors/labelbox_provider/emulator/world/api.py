@@ -8,6 +8,12 @@ from datetime import datetime
 ALL_MEDIA_TYPES = (
     "IMAGE", "VIDEO", "TEXT", "GEOSPATIAL_TILE", "AUDIO", "PDF", "CONVERSATIONAL", "DICOM", "HTML",
 )  # fmt: skip
+# LLM data projects (v2 export only; not in a default world): prompt / response creation and
+# multimodal chat evaluation.
+LLM_MEDIA_TYPES = (
+    "LLM_PROMPT_CREATION", "LLM_PROMPT_RESPONSE_CREATION", "LLM_RESPONSE_CREATION",
+    "MODEL_CHAT_EVALUATION",
+)  # fmt: skip
 EVENT_KINDS = (
     "label_created", "label_updated", "label_deleted", "review_applied", "workflow_moved",
     "issue_created", "issue_updated", "issue_deleted", "comment_created", "comment_updated",

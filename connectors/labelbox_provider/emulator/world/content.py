@@ -19,7 +19,9 @@ conv_entity    ``{"message_id", "start", "end"}``
 doc_bbox       ``{"page" (1-based), "top", "left", "height", "width", "page_h", "page_w"}``
 doc_entity     ``{"page", "group_id", "tokens": [uuid, ...], "text"}``
 geo_*          ``{"coordinates": ...}`` GeoJSON-style lng/lat
-frame kinds    per frame in ``Obj.frames`` (bbox / point / points as above)
+mmc_*          ``{"parent": prompt id, "messages": [(message id, model config), ...]}``
+               (chat evaluation; a ranking lists them best first)
+frame kinds    per frame in ``Obj.frames`` (bbox / point / points / DICOM mask color as above)
 =============  ==========================================================================
 """
 
@@ -32,9 +34,11 @@ from typing import Any
 from labelbox_provider.emulator.world.geometry import (
     CORPUS,
     MESSAGE_COUNT,
+    PROMPT_ID,
     flat_geometry,
     frame_geometry,
     interpolate,
+    message_id,
     segments,
 )
 from labelbox_provider.emulator.world.ids import digest, feature_id, feature_id_base
@@ -42,6 +46,7 @@ from labelbox_provider.emulator.world.ontology import FRAME_KINDS, Ontology, Opt
 
 VIDEO_FRAME_COUNT = 120  # frames per simulated video (frames are numbered from 1)
 DICOM_FRAME_COUNT = 40  # frames per simulated DICOM plane
+DICOM_PLANES = ("Axial", "Sagittal", "Coronal")  # DICOM groups, in export order
 # media type -> (min objects, max objects) per label
 _OBJECT_RANGE: dict[str, tuple[int, int]] = {
     "IMAGE": (2, 6),
@@ -53,6 +58,10 @@ _OBJECT_RANGE: dict[str, tuple[int, int]] = {
     "CONVERSATIONAL": (1, 3),
     "DICOM": (1, 2),
     "HTML": (0, 0),
+    "LLM_PROMPT_CREATION": (0, 0),
+    "LLM_PROMPT_RESPONSE_CREATION": (0, 0),
+    "LLM_RESPONSE_CREATION": (0, 0),
+    "MODEL_CHAT_EVALUATION": (1, 3),
 }
 
 
@@ -151,13 +160,25 @@ class _Gen:
     def nested_for(self, tool: Tool) -> list[Classification]:
         return [self.classify(q) for q in tool.classifications if self.rng.random() < 0.85]
 
+    def message_for(self, onto: Ontology) -> str:
+        """The message a message-scoped question is answered on: any message of a
+        conversation; the prompt of a chat evaluation."""
+        if onto.media_type == "MODEL_CHAT_EVALUATION":
+            return PROMPT_ID
+        return message_id(self.rng.randrange(MESSAGE_COUNT))
+
     def globals_for(self, onto: Ontology) -> list[Classification]:
         out = []
         for i, q in enumerate(onto.classifications):
-            if i == 0 or self.rng.random() < 0.75:
-                msg = str(self.rng.randrange(MESSAGE_COUNT)) if q.message_scoped else None
+            if i == 0 or _always_answered(onto, q) or self.rng.random() < 0.75:
+                msg = self.message_for(onto) if q.message_scoped else None
                 out.append(self.classify(q, msg))
         return out
+
+
+def _always_answered(onto: Ontology, q: Question) -> bool:
+    """The prompt and the response of an LLM creation project are always written."""
+    return onto.media_type.startswith("LLM_") and q.kind == "text"
 
 
 def _flat_object(tool: Tool, g: _Gen) -> Obj:
@@ -166,10 +187,11 @@ def _flat_object(tool: Tool, g: _Gen) -> Obj:
 
 
 def _framed_object(tool: Tool, g: _Gen) -> Obj:
-    frame_count = DICOM_FRAME_COUNT if tool.kind == "dicom_line" else VIDEO_FRAME_COUNT
+    dicom = tool.kind.startswith("dicom_")
+    frame_count = DICOM_FRAME_COUNT if dicom else VIDEO_FRAME_COUNT
     obj = Obj(g.fid(), tool, {}, g.nested_for(tool))
     obj.segments = segments(g.rng, frame_count)
-    obj.group = "Axial" if tool.kind == "dicom_line" else None
+    obj.group = g.rng.choice(DICOM_PLANES) if dicom else None
     for start, end in obj.segments:
         first = frame_geometry(tool.kind, g.rng)
         last = frame_geometry(tool.kind, g.rng) if end > start else first
@@ -196,7 +218,7 @@ def generate(seed: int, label_id: str, version: int, onto: Ontology, skipped: bo
         else:
             objects.append(_flat_object(tool, g))
     relationships = []
-    flat = [o for o in objects if not o.frames]
+    flat = [o for o in objects if not o.frames and not o.tool.kind.startswith("mmc_")]
     if len(flat) >= 2 and g.rng.random() < 0.6:
         kind = g.rng.choice(("unidirectional", "bidirectional"))
         relationships.append(Relationship(g.fid(), flat[0].feature_id, flat[1].feature_id, kind))

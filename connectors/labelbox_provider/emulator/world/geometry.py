@@ -16,6 +16,28 @@ CORPUS = (
 )
 MESSAGE_COUNT = 4  # messages per simulated conversation
 PAGE_COUNT = 5  # pages per simulated PDF
+# Chat evaluation: one human prompt, answered by one message per model config.
+PROMPT_ID = "message-0"
+MODEL_CONFIGS = ("model-config-a", "model-config-b", "model-config-c")
+RESPONSE_IDS = tuple(f"message-{n + 1}" for n in range(len(MODEL_CONFIGS)))
+
+
+def message_id(n: int) -> str:
+    """Id of message ``n`` of a conversation (``message-0``...: the ids of the SDK's
+    recorded conversational row, also its ``labelable_ids``)."""
+    return f"message-{n}"
+
+
+def _evaluation(kind: str, rng: random.Random) -> dict[str, Any]:
+    """A chat evaluation: the prompt and the chosen responses, best first for a ranking."""
+    responses = list(zip(RESPONSE_IDS, MODEL_CONFIGS, strict=True))
+    if kind == "mmc_single":
+        chosen = [rng.choice(responses)]
+    elif kind == "mmc_multi":
+        chosen = sorted(rng.sample(responses, rng.randint(1, len(responses))))
+    else:
+        chosen = rng.sample(responses, len(responses))
+    return {"parent": PROMPT_ID, "messages": chosen}
 
 
 def _box(rng: random.Random, scale: int = 1000) -> dict[str, Any]:
@@ -50,8 +72,14 @@ def flat_geometry(kind: str, rng: random.Random, salt: str) -> dict[str, Any]:
         start = rng.randrange(0, len(CORPUS) - 30)
         end = start + rng.randint(3, 25)
         if kind == "conv_entity":
-            return {"message_id": str(rng.randrange(MESSAGE_COUNT)), "start": start, "end": end}
+            return {
+                "message_id": message_id(rng.randrange(MESSAGE_COUNT)),
+                "start": start,
+                "end": end,
+            }
         return {"start": start, "end": end, "token": CORPUS[start:end]}
+    if kind.startswith("mmc_"):
+        return _evaluation(kind, rng)
     return _document_or_geo(kind, rng, salt)
 
 
@@ -84,6 +112,8 @@ def frame_geometry(kind: str, rng: random.Random) -> dict[str, Any]:
     if kind == "video_point":
         x, y = _points(rng, 1)[0]
         return {"x": x, "y": y}
+    if kind == "dicom_mask":
+        return {"color": (rng.randrange(256), rng.randrange(256), rng.randrange(256))}
     return {"points": _points(rng, 3)}
 
 
@@ -99,6 +129,8 @@ def segments(rng: random.Random, frame_count: int) -> list[tuple[int, int]]:
 
 def interpolate(a: dict[str, Any], b: dict[str, Any], f: float) -> dict[str, Any]:
     """Geometry a fraction ``f`` of the way from keyframe ``a`` to keyframe ``b``."""
+    if "color" in a:  # a mask: the same raster reference on every frame
+        return dict(a)
     if "points" in a:
         if len(a["points"]) != len(b["points"]):
             return {"points": list(a["points"])}

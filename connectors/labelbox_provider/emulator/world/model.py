@@ -292,7 +292,9 @@ class World:
         questions, and the enclosing answer's feature id for nested questions; ``answer`` is
         the selected answer's feature id or the free text; each triple once, even when a video
         object repeats its classifications on several keyframes), ``relationships`` (sorted
-        ``[source, target, type]``), ``review_ids`` (sorted), ``workflow_history`` (the data
+        ``[source, target, type]``), ``message_evaluations`` (chat evaluation: sorted
+        ``[feature_id, message_id, model_config_name, rank]``, rank None for selections),
+        ``review_ids`` (sorted), ``workflow_history`` (the data
         row's steps, newest first: ``action``, ``created_at``, ``previous_task_id``,
         ``next_task_id`` with None when absent), ``workflow_status`` (``ToLabel`` |
         ``InReview`` | ``InRework`` | ``Done``), ``has_open_issues``, ``project_id`` and

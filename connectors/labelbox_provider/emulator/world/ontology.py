@@ -80,10 +80,30 @@ ANNOTATION_KINDS: dict[str, str] = {
     "geo_polygon": "ImagePolygon",  # tiled imagery polygon [inferred v2 kind]
     "geo_rect": "ImageBoundingBox",  # tiled imagery rectangle [inferred v2 kind]
     "dicom_line": "DICOMPolyline",  # DICOM polyline on one plane and frame
+    "dicom_mask": "DICOMSegmentationMask",  # DICOM mask on one plane and frame [inferred kind]
+    "mmc_single": "MessageSingleSelection",  # chat evaluation: the best response
+    "mmc_multi": "MessageMultiSelection",  # chat evaluation: the acceptable responses
+    "mmc_ranking": "MessageRanking",  # chat evaluation: responses ranked, 1 = best
 }
+# Relationship kinds as the API names them: the media family, then the direction. Seen:
+# TextUnidirectionalRelationship (docs, conversational); the others follow its pattern
+# [inferred] (docs/export-shapes.md).
+RELATIONSHIP_FAMILY: dict[str, str] = {
+    "TEXT": "Text",
+    "CONVERSATIONAL": "Text",
+    "PDF": "Document",
+}
+RELATIONSHIP_TOOL = "relation"  # name of every ontology's relationship tool
+
+
+def relationship_kind(media_type: str, direction: str) -> str:
+    """``TextUnidirectionalRelationship``, ``ImageBidirectionalRelationship``..."""
+    family = RELATIONSHIP_FAMILY.get(media_type, "Image")
+    return f"{family}{direction.capitalize()}Relationship"
+
 
 # Kinds whose objects live on frames (video and DICOM).
-FRAME_KINDS = frozenset({"video_bbox", "video_point", "video_line", "dicom_line"})
+FRAME_KINDS = frozenset({"video_bbox", "video_point", "video_line", "dicom_line", "dicom_mask"})
 
 _DEEP_RADIO: QSpec = (
     "radio",
@@ -162,8 +182,31 @@ _TOOLS: dict[str, list[tuple[str, str, list[QSpec]]]] = {
     "AUDIO": [],
     "PDF": [("doc_bbox", "figure", _SHORT_NESTED), ("doc_entity", "phrase", [])],
     "CONVERSATIONAL": [("conv_entity", "intent", _SHORT_NESTED)],
-    "DICOM": [("dicom_line", "vessel", [])],
+    "DICOM": [("dicom_line", "vessel", []), ("dicom_mask", "lesion", [])],
     "HTML": [],
+    "LLM_PROMPT_CREATION": [],
+    "LLM_PROMPT_RESPONSE_CREATION": [],
+    "LLM_RESPONSE_CREATION": [],
+    "MODEL_CHAT_EVALUATION": [
+        ("mmc_single", "best_response", []),
+        ("mmc_multi", "acceptable_responses", []),
+        ("mmc_ranking", "response_ranking", []),
+    ],
+}
+# LLM projects: the prompt and the response are free-text classifications (SDK fixtures).
+_LLM_RATING: list[QSpec] = [
+    ("radio", "quality", [("good", []), ("bad", [])]),
+    ("checklist", "issues", [("factual_error", []), ("unsafe", []), ("off_topic", [])]),
+]
+_GLOBAL_SPECS: dict[str, list[QSpec]] = {
+    "LLM_PROMPT_CREATION": [("text", "prompt-text", []), *_LLM_RATING],
+    "LLM_PROMPT_RESPONSE_CREATION": [
+        ("text", "prompt-text", []),
+        ("text", "response-text", []),
+        *_LLM_RATING,
+    ],
+    "LLM_RESPONSE_CREATION": [("text", "response-text", []), *_LLM_RATING],
+    "MODEL_CHAT_EVALUATION": [("text", "overall_comment", []), *_LLM_RATING],
 }
 _FRAME_QUESTIONS: dict[str, list[QSpec]] = {
     "VIDEO": [("radio", "lighting", [("day", []), ("night", [])])],
@@ -216,8 +259,8 @@ def build_ontology(seed: int, project_key: str, media_type: str) -> Ontology:
         )
         for i, (kind, name, nested) in enumerate(_TOOLS[media_type])
     )
-    globals_ = [b.question(s, "global") for s in _GLOBALS]
-    if media_type == "CONVERSATIONAL":
+    globals_ = [b.question(s, "global") for s in _GLOBAL_SPECS.get(media_type, _GLOBALS)]
+    if media_type in ("CONVERSATIONAL", "MODEL_CHAT_EVALUATION"):
         globals_ += [b.question(s, "message", message_scoped=True) for s in _MESSAGE_QUESTIONS]
     frame_qs = tuple(b.question(s, "frame") for s in _FRAME_QUESTIONS.get(media_type, []))
     return Ontology(

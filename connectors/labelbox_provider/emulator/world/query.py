@@ -145,7 +145,20 @@ def _truth_content(view: LabelView) -> dict[str, Any]:
         "relationships": sorted(
             ([r.source, r.target, r.type] for r in content.relationships), key=_sort_key
         ),
+        "message_evaluations": sorted(_evaluations(content.objects), key=_sort_key),
     }
+
+
+def _evaluations(objects: list[Any]) -> list[list[Any]]:
+    """``[feature_id, message_id, model_config, rank]`` of each chat-evaluation message (rank
+    None for a selection)."""
+    out = []
+    for obj in objects:
+        if obj.tool.kind.startswith("mmc_"):
+            ranking = obj.tool.kind == "mmc_ranking"
+            for n, (message, config) in enumerate(obj.geometry["messages"], start=1):
+                out.append([obj.feature_id, message, config, n if ranking else None])
+    return out
 
 
 def truth_row(view: LabelView) -> dict[str, Any]:

@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from labelbox_provider.emulator.world.api import ALL_MEDIA_TYPES, LLM_MEDIA_TYPES
 from labelbox_provider.emulator.world.ids import b36, digest, hashed_id
 from labelbox_provider.emulator.world.ontology import build_ontology
 from labelbox_provider.emulator.world.timeline import ProjectState, populate
 from labelbox_provider.emulator.world.views import ProjectCtx
 
 _USER_NAMES = ("Ada Admin", "Lena Labeler", "Raj Reviewer", "Kim Keypoint")  # user 0 = API user
-_ALL_MEDIA = frozenset(
-    {"IMAGE", "VIDEO", "TEXT", "GEOSPATIAL_TILE", "AUDIO", "PDF", "CONVERSATIONAL", "DICOM", "HTML"}
-)
+_ALL_MEDIA = frozenset(ALL_MEDIA_TYPES) | frozenset(LLM_MEDIA_TYPES)
 
 
 @dataclass

@@ -186,7 +186,8 @@ def render_label(view: LabelView, era: str, token: str) -> Any:
         return {}
     content = view.content
     framed = view.ctx.media_type in ("VIDEO", "DICOM")
-    objects = [] if framed else content.objects
+    # v1 (legacy) predates chat evaluation: its selections and rankings have no v1 shape
+    objects = [] if framed else [o for o in content.objects if not o.tool.kind.startswith("mmc_")]
     quirk = content.checklist_quirk
     label: dict[str, Any] = {
         "objects": [render_object(o, view.ctx, token, quirk) for o in objects],
@@ -204,6 +205,8 @@ def _frame_object(obj: Obj, fg: FrameGeom) -> dict[str, Any]:
     g = fg.geometry
     if "points" in g:
         geom: dict[str, Any] = {"line": [{"x": x, "y": y} for x, y in g["points"]]}
+    elif "color" in g:  # a DICOM mask: only its raster URL [inferred]
+        geom = {"instanceURI": f"{BASE_URL}/masks/feature/{obj.feature_id}"}
     elif "x" in g:
         geom = {"point": {"x": g["x"], "y": g["y"]}}
     else:

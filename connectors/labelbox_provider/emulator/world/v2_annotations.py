@@ -10,13 +10,22 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from labelbox_provider.emulator.world.content import Classification, LabelContent, Obj
+from labelbox_provider.emulator.world.content import (
+    DICOM_PLANES,
+    Classification,
+    LabelContent,
+    Obj,
+    Relationship,
+)
 from labelbox_provider.emulator.world.ids import digest
-from labelbox_provider.emulator.world.ontology import ANNOTATION_KINDS
+from labelbox_provider.emulator.world.ontology import (
+    ANNOTATION_KINDS,
+    RELATIONSHIP_TOOL,
+    relationship_kind,
+)
 from labelbox_provider.emulator.world.views import BASE_URL, LabelView
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-DICOM_PLANES = ("Axial", "Sagittal", "Coronal")  # DICOM groups, in export order
 
 
 def ts_v2(ms: int) -> str:
@@ -103,6 +112,10 @@ def _mask(obj: Obj, project_id: str) -> dict[str, Any]:
 
 def _geometry(obj: Obj, project_id: str) -> dict[str, Any]:
     g, kind = obj.geometry, obj.tool.kind
+    if kind.startswith("mmc_"):
+        return _evaluation(kind, g)
+    if kind in ("doc_bbox", "doc_entity"):
+        return _document(kind, g)
     if kind == "bbox":
         return {"bounding_box": _box(g)}
     if kind == "polygon":
@@ -119,17 +132,42 @@ def _geometry(obj: Obj, project_id: str) -> dict[str, Any]:
     if kind == "conv_entity":
         loc = {"start": g["start"], "end": g["end"]}
         return {"conversational_location": {"message_id": g["message_id"], "location": loc}}
-    if kind == "doc_bbox":
-        dims = {"height": g["page_h"], "width": g["page_w"]}
-        return {"page_number": g["page"], "bounding_box": _box(g), "page_dimensions": dims}
-    if kind == "doc_entity":
-        group = {"id": g["group_id"], "page_number": g["page"], "tokens": list(g["tokens"])}
-        return {"location": {"groups": [{**group, "text": g["text"]}]}}
     return _geo(kind, g["coordinates"])
 
 
+def _document(kind: str, g: dict[str, Any]) -> dict[str, Any]:
+    """PDF geometry; ``page_number`` counts from 1, as the API gives it in v2."""
+    if kind == "doc_bbox":
+        dims = {"height": g["page_h"], "width": g["page_w"]}
+        return {"page_number": g["page"], "bounding_box": _box(g), "page_dimensions": dims}
+    group = {"id": g["group_id"], "page_number": g["page"], "tokens": list(g["tokens"])}
+    return {"location": {"groups": [{**group, "text": g["text"]}]}}
+
+
+def _evaluation(kind: str, g: dict[str, Any]) -> dict[str, Any]:
+    """A chat evaluation's messages, in the shapes the SDK recorded (a ranking best first)."""
+    parent, chosen = g["parent"], g["messages"]
+    if kind == "mmc_single":
+        ((message, config),) = chosen
+        return {
+            "selected_message": {
+                "message_id": message,
+                "model_config_name": config,
+                "parent_message_id": parent,
+            }
+        }
+    if kind == "mmc_multi":
+        messages = [{"message_id": m, "model_config_name": c} for m, c in chosen]
+        return {"selected_messages": {"messages": messages, "parent_message_id": parent}}
+    ranked = [
+        {"message_id": m, "model_config_name": c, "order": n}
+        for n, (m, c) in enumerate(chosen, start=1)
+    ]
+    return {"ranked_messages": {"ranked_messages": ranked, "parent_message_id": parent}}
+
+
 def _object_head(obj: Obj, nested: list[Classification]) -> dict[str, Any]:
-    return {
+    head = {
         "feature_id": obj.feature_id,
         "feature_schema_id": obj.tool.schema_id,
         "name": obj.tool.name,
@@ -137,6 +175,9 @@ def _object_head(obj: Obj, nested: list[Classification]) -> dict[str, Any]:
         "annotation_kind": ANNOTATION_KINDS[obj.tool.kind],
         "classifications": render_classifications(nested),
     }
+    if obj.tool.kind.startswith("mmc_"):
+        del head["value"]  # chat-evaluation objects have no value (SDK fixture, exact keys)
+    return head
 
 
 def render_object(obj: Obj, project_id: str) -> dict[str, Any]:
@@ -144,7 +185,9 @@ def render_object(obj: Obj, project_id: str) -> dict[str, Any]:
     return {**_object_head(obj, obj.classifications), **_geometry(obj, project_id)}
 
 
-def _frame_geometry(g: dict[str, Any]) -> dict[str, Any]:
+def _frame_geometry(g: dict[str, Any], feature_id: str) -> dict[str, Any]:
+    if "color" in g:  # DICOM mask [inferred shape: mask{url}, as image masks]
+        return {"mask": {"url": f"{BASE_URL}/masks/feature/{feature_id}"}}
     if "points" in g:
         return {"line": _xy(g["points"])}
     if "x" in g:
@@ -152,29 +195,76 @@ def _frame_geometry(g: dict[str, Any]) -> dict[str, Any]:
     return {"bounding_box": _box(g)}
 
 
-def _frames(content: LabelContent, interpolated: bool) -> dict[str, Any]:
-    """``frames``, ``segments`` and ``key_frame_feature_map`` of video-like objects."""
+def _frames(objects: list[Obj], interpolated: bool) -> dict[str, Any]:
+    """``frames``, ``segments`` and ``key_frame_feature_map`` of video-like objects. The map
+    lists every frame written to ``frames``: ``true`` for keyframes, ``false`` for the
+    interpolated ones (as the SDK's recorded video export shows)."""
     frames: dict[int, dict[str, Any]] = {}
     segments: dict[str, list[list[int]]] = {}
     keymap: dict[str, dict[str, bool]] = {}
-    for obj in content.objects:
+    for obj in objects:
         segments[obj.feature_id] = [[s, e] for s, e in obj.segments]
-        keymap[obj.feature_id] = {str(f.frame): True for f in obj.frames if f.keyframe}
+        keymap[obj.feature_id] = {}
         for fg in obj.frames:
             if not (fg.keyframe or interpolated):
                 continue
+            keymap[obj.feature_id][str(fg.frame)] = fg.keyframe
             frame = frames.setdefault(fg.frame, {"objects": {}, "classifications": []})
             nested = obj.classifications if fg.keyframe else []
             frame["objects"][obj.feature_id] = {
                 **_object_head(obj, nested),
-                **_frame_geometry(fg.geometry),
+                **_frame_geometry(fg.geometry, obj.feature_id),
             }
-    for number, items in content.frame_classifications.items():
-        frames.setdefault(number, {"objects": {}, "classifications": []})["classifications"] = (
-            render_classifications(items)
-        )
     rendered = {str(f): frames[f] for f in sorted(frames)}
     return {"frames": rendered, "segments": segments, "key_frame_feature_map": keymap}
+
+
+def _frame_classifications(content: LabelContent) -> tuple[list[Any], dict[str, Any]]:
+    """Frame-ranged classifications as the API exports them: ordinary top-level
+    classifications, with their frame ranges in ``segments`` under their own feature id."""
+    rendered, segments = [], {}
+    for number, items in sorted(content.frame_classifications.items()):
+        for cls in items:
+            rendered.append(render_classification(cls))
+            segments[cls.feature_id] = [[number, number]]
+    return rendered, segments
+
+
+def _video(content: LabelContent, interpolated: bool, globals_: list[Any]) -> dict[str, Any]:
+    video = _frames(content.objects, interpolated)
+    ranged, segments = _frame_classifications(content)
+    video["segments"].update(segments)
+    return {**video, "classifications": [*globals_, *ranged]}
+
+
+def _dicom(content: LabelContent, interpolated: bool, globals_: list[Any]) -> dict[str, Any]:
+    """DICOM: per plane ``groups`` (all three, always), ``segments`` plane -> feature id, and
+    ``key_frame_feature_map`` feature id -> plane (the nesting orders differ, as recorded)."""
+    groups, segments = {}, {}
+    keymap: dict[str, dict[str, Any]] = {}
+    for plane in DICOM_PLANES:
+        video = _frames([o for o in content.objects if o.group == plane], interpolated)
+        groups[plane] = {"name": plane, "classifications": [], "frames": video["frames"]}
+        segments[plane] = video["segments"]
+        for fid, frames in video["key_frame_feature_map"].items():
+            keymap[fid] = {p: {} for p in DICOM_PLANES} | {plane: frames}
+    return {
+        "groups": groups,
+        "segments": segments,
+        "classifications": globals_,
+        "key_frame_feature_map": keymap,
+    }
+
+
+def _relationship(rel: Relationship, view: LabelView) -> dict[str, Any]:
+    """A relationship as the API names it (``TextUnidirectionalRelationship``...)."""
+    return {
+        "feature_id": rel.feature_id,
+        "feature_schema_id": view.ctx.ontology.relationship_schema_id,
+        "name": RELATIONSHIP_TOOL,
+        "annotation_kind": relationship_kind(view.ctx.media_type, rel.type),
+        "relationship": {"source": rel.source, "target": rel.target, "type": rel.type},
+    }
 
 
 def render_annotations(view: LabelView, interpolated: bool) -> dict[str, Any]:
@@ -184,31 +274,11 @@ def render_annotations(view: LabelView, interpolated: bool) -> dict[str, Any]:
     if media == "AUDIO":
         return {"classifications": globals_, "segments": {}, "timestamp": {}}
     if media == "VIDEO":
-        return {**_frames(content, interpolated), "classifications": globals_}
+        return _video(content, interpolated, globals_)
     if media == "DICOM":
-        video = _frames(content, interpolated)
-        groups = {p: {"name": p, "classifications": [], "frames": {}} for p in DICOM_PLANES}
-        groups["Axial"]["frames"] = video["frames"]
-        keymap = {
-            fid: {"Axial": frames, "Sagittal": {}, "Coronal": {}}
-            for fid, frames in video["key_frame_feature_map"].items()
-        }
-        segments = {"Axial": video["segments"], "Sagittal": {}, "Coronal": {}}
-        return {
-            "groups": groups,
-            "segments": segments,
-            "classifications": globals_,
-            "key_frame_feature_map": keymap,
-        }
+        return _dicom(content, interpolated, globals_)
     return {
         "objects": [render_object(o, view.ctx.id) for o in content.objects],
         "classifications": globals_,
-        "relationships": [
-            {
-                "name": "relationship",
-                "annotation_kind": "Relationship",
-                "relationship": {"source": r.source, "target": r.target, "type": r.type},
-            }
-            for r in content.relationships
-        ],
+        "relationships": [_relationship(r, view) for r in content.relationships],
     }

@@ -91,7 +91,7 @@ def _data_row(row: RowView, params: V2Params) -> dict[str, Any]:
     if row.global_key is not None:
         out["global_key"] = row.global_key
     out["external_id"] = row.external_id
-    out["row_data"] = row.row_data
+    out["row_data"] = row.v2_row_data
     if params.include_data_row_details:
         out["details"] = {
             "dataset_id": row.ctx.dataset_id,

@@ -8,6 +8,7 @@ URLs the emulator's HTTP server must serve start with the literal placeholder ``
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -18,13 +19,16 @@ from labelbox_provider.emulator.world.content import (
     LabelContent,
     generate,
 )
-from labelbox_provider.emulator.world.geometry import MESSAGE_COUNT, PAGE_COUNT
+from labelbox_provider.emulator.world.conversations import chat_evaluation, conversation
+from labelbox_provider.emulator.world.geometry import MESSAGE_COUNT, PAGE_COUNT, message_id
 from labelbox_provider.emulator.world.ids import EntityIds, b36, digest, hashed_id, hashed_uuid
 from labelbox_provider.emulator.world.ontology import Ontology
 from labelbox_provider.emulator.world.timeline import ProjectState, Review, Step
 
 BASE_URL = "{base_url}"  # placeholder the server replaces with its own scheme://host:port
 BATCH_SIZE = 1000  # data rows per simulated batch
+CONVERSATIONAL = "application/vnd.labelbox.conversational"  # SDK recorded row (mocked export)
+MMC = CONVERSATIONAL + ".model-chat-evaluation"  # the row data's "type" [inferred as MIME]
 # media type -> (file extension, v2 media_attributes without per-row sizes)
 _MEDIA: dict[str, tuple[str, dict[str, Any]]] = {
     "IMAGE": ("jpg", {"mime_type": "image/jpeg", "exif_rotation": "1"}),
@@ -36,10 +40,16 @@ _MEDIA: dict[str, tuple[str, dict[str, Any]]] = {
     "GEOSPATIAL_TILE": ("json", {"mime_type": "application/json"}),
     "AUDIO": ("mp3", {"mime_type": "audio/mpeg", "duration": 12.5}),
     "PDF": ("pdf", {"mime_type": "application/pdf", "page_count": PAGE_COUNT}),
-    "CONVERSATIONAL": ("json", {"mime_type": "application/json", "asset_type": "conversational"}),
+    "CONVERSATIONAL": ("json", {"asset_type": "conversational", "mime_type": CONVERSATIONAL}),
     "DICOM": ("dcm", {"mime_type": "application/dicom", "frame_count": DICOM_FRAME_COUNT}),
     "HTML": ("html", {"mime_type": "text/html"}),
+    # [inferred] media attributes of LLM projects: not in any recorded fixture
+    "LLM_PROMPT_CREATION": ("txt", {"mime_type": "text/plain"}),
+    "LLM_PROMPT_RESPONSE_CREATION": ("txt", {"mime_type": "text/plain"}),
+    "LLM_RESPONSE_CREATION": ("txt", {"mime_type": "text/plain"}),
+    "MODEL_CHAT_EVALUATION": ("json", {"asset_type": "conversational", "mime_type": MMC}),
 }
+INLINE_ROW_DATA = ("CONVERSATIONAL", "MODEL_CHAT_EVALUATION")  # v2 row_data: the JSON inline
 
 
 @dataclass
@@ -127,9 +137,18 @@ class RowView:
         if self.ctx.media_type in ("IMAGE", "VIDEO"):
             attrs = {"height": 480 + self.d % 7 * 120, "width": 640 + self.d % 5 * 160, **attrs}
         if self.ctx.media_type == "CONVERSATIONAL":
-            attrs["labelable_ids"] = [str(m) for m in range(MESSAGE_COUNT)]
+            attrs["labelable_ids"] = [message_id(m) for m in range(MESSAGE_COUNT)]
             attrs["message_count"] = MESSAGE_COUNT
         return attrs
+
+    @property
+    def v2_row_data(self) -> str:
+        """``data_row.row_data`` in v2: conversations inline (a JSON string), else the URL."""
+        if self.ctx.media_type == "CONVERSATIONAL":
+            return json.dumps(conversation(self.d))
+        if self.ctx.media_type == "MODEL_CHAT_EVALUATION":
+            return json.dumps(chat_evaluation(self.d))
+        return self.row_data
 
     def metadata(self) -> list[tuple[str, str, Any]]:
         """``(schema id, schema name, value)`` of each custom metadata field, one of each kind

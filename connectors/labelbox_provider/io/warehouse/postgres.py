@@ -40,6 +40,7 @@ INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
     "objects": (("project_id", "label_id"),),  # children are replaced by label
     "classifications": (("project_id", "label_id"),),
     "relationships": (("project_id", "label_id"),),
+    "message_evaluations": (("project_id", "label_id"),),
     "reviews": (("project_id", "label_id"),),
     "workflow_history": (("project_id", "data_row_id"), ("project_id", "label_id")),
     "tombstones": (("project_id", "label_id"), ("project_id", "batch_id")),
