@@ -20,6 +20,7 @@ from airflow.sdk import BaseOperator, Context, conf
 from labelbox_provider.assets import event_extra, mirror_alias, mirror_asset
 from labelbox_provider.exceptions import LabelboxExportFailedError
 from labelbox_provider.operators import _args
+from labelbox_provider.operators.metrics import emit_run_metrics
 from labelbox_provider.pipeline import MirrorPipeline
 from labelbox_provider.pipeline_types import (
     DEFAULT_LOOKBACK,
@@ -194,6 +195,7 @@ class LabelboxIncrementalExportOperator(BaseOperator):
     def _done(self, context: Context, summary: RunSummary) -> dict[str, Any]:
         """Emit one Asset event per committed batch; return the small XCom summary."""
         summary.watermark = self.pipeline.ledger.watermark()
+        emit_run_metrics(summary)
         events = context["outlet_events"][mirror_alias()]
         for batch in summary.batches:
             events.add(mirror_asset(self.project_id), extra=event_extra(self.project_id, batch))
