@@ -22,7 +22,7 @@ def _build(root: str, project: str, batches: int) -> None:
     import pyarrow.parquet as pq
     from labelbox_provider.state.ledger import Ledger, Manifest, ManifestFile
     from labelbox_provider.state.windows import Window, batch_id_for
-    from labelbox_provider.transforms.schemas import SCHEMAS
+    from labelbox_provider.transforms.tables import SCHEMAS
 
     ledger = Ledger(root, project)
     t0 = datetime(2024, 1, 1, tzinfo=UTC)

@@ -19,7 +19,7 @@ from datetime import timedelta
 
 import labelbox_backfill
 from labelbox_provider.hooks.labelbox import LabelboxHook
-from labelbox_provider.pipeline import MirrorPipeline
+from labelbox_provider.pipeline.run import MirrorPipeline
 from labelbox_provider.state.windows import Window, parse_iso
 
 DAY = timedelta(days=1)

@@ -22,7 +22,7 @@ from labelbox_provider.cli.backfill import gap_commands
 from labelbox_provider.io.batch import commit_batch
 from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import Window, batch_id_for, isoformat
-from labelbox_provider.transforms.schemas import SCHEMAS
+from labelbox_provider.transforms.tables import SCHEMAS
 from labelbox_provider.ui import status
 from labelbox_provider.ui.app import build_app, require_reader
 

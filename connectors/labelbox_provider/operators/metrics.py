@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from labelbox_provider.pipeline_types import RunSummary
+from labelbox_provider.pipeline.types import RunSummary
 
 FRESHNESS = "labelbox.mirror.freshness_seconds"  # gauge: now minus the project's watermark
 BATCHES = "labelbox.mirror.batches"  # counter: batches committed by the run

@@ -23,7 +23,7 @@ from typing import Any
 
 from labelbox_provider.cli.backfill import DEFAULT_DAG_ID, PERIODS, gap_commands
 from labelbox_provider.cli.ledger import LedgerStatus, ledger_status
-from labelbox_provider.hooks._redact import QUERY_REDACTED, redact, redact_url
+from labelbox_provider.hooks.redact import QUERY_REDACTED, redact, redact_url
 from labelbox_provider.state.ledger import Ledger, Manifest, list_projects
 from labelbox_provider.state.windows import isoformat
 
