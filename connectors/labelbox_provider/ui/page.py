@@ -8,8 +8,10 @@ theme are the fallbacks when the page is opened on its own. Every value is HTML-
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from labelbox_provider.ui.status import PageSettings
 
@@ -167,29 +169,41 @@ def _badge(kind: str, text: str, testid: str = "") -> str:
     return f"<span class='badge {kind}'{attr}>{esc(text)}</span>"
 
 
-def _gaps(p: dict[str, Any]) -> str:
-    if not p["gaps"]:
-        return "<p>" + _badge("ok", "no gaps") + "</p>"
-    items = "".join(
-        f"<li data-testid='gap'>[{when(g['start'])}, {when(g['end'])}) &mdash; fill with "
-        f"<code data-testid='gap-command'>{esc(g['command'])}</code></li>"
-        for g in p["gaps"]
-    )
+def _span(window: dict[str, str]) -> str:
+    return f"{when(window['start'])} &rarr; {when(window['end'])}"
+
+
+def _table(testid: str, headers: tuple[str, ...], body: str) -> str:
+    head = "".join(f"<th>{h}</th>" for h in headers)
     return (
-        f"<ul>{items}</ul><p class='sub'>the same list: <code>{esc(p['backfill_cli'])}</code></p>"
+        f"<table data-testid='{testid}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
     )
 
 
-def _pending(p: dict[str, Any]) -> str:
-    if not p["pending_exports"]:
-        return "<p>" + _badge("ok", "none") + "</p>"
+def _or_ok(items: list[dict[str, Any]], empty: str, listing: Callable[[Any], str]) -> str:
+    """``listing(items)``, or a green badge saying ``empty`` when there is nothing to list."""
+    return listing(items) if items else "<p>" + _badge("ok", empty) + "</p>"
+
+
+def _gap_list(gaps: list[dict[str, Any]]) -> str:
+    return (
+        "<ul>"
+        + "".join(
+            f"<li data-testid='gap'>[{when(g['start'])}, {when(g['end'])}) &mdash; fill with "
+            f"<code data-testid='gap-command'>{esc(g['command'])}</code></li>"
+            for g in gaps
+        )
+        + "</ul>"
+    )
+
+
+def _pending_table(exports: list[dict[str, Any]]) -> str:
     rows = "".join(
-        f"<tr><td>{when(e['window']['start'])} &rarr; {when(e['window']['end'])}</td>"
-        f"<td>{esc(e['mode'])}</td><td>{esc(e['source_format'])}</td><td>{esc(e['export_id'])}</td></tr>"
-        for e in p["pending_exports"]
+        f"<tr><td>{_span(e['window'])}</td><td>{esc(e['mode'])}</td>"
+        f"<td>{esc(e['source_format'])}</td><td>{esc(e['export_id'])}</td></tr>"
+        for e in exports
     )
-    head = "<tr><th>window</th><th>mode</th><th>format</th><th>export id</th></tr>"
-    return f"<table data-testid='pending'><thead>{head}</thead><tbody>{rows}</tbody></table>"
+    return _table("pending", ("window", "mode", "format", "export id"), rows)
 
 
 def _batch_row(b: dict[str, Any]) -> str:
@@ -197,8 +211,7 @@ def _batch_row(b: dict[str, Any]) -> str:
     reasons = "".join(f"<li>{esc(r['reason'])} ({r['count']})</li>" for r in b["reject_reasons"])
     rejects = _badge("bad", str(b["rejects"])) + f"<ul>{reasons}</ul>" if b["rejects"] else "0"
     return (
-        f"<tr data-testid='batch'><td>{when(b['window']['start'])} &rarr; "
-        f"{when(b['window']['end'])}</td>"
+        f"<tr data-testid='batch'><td>{_span(b['window'])}</td>"
         f"<td>{esc(b['mode'])}</td><td>{esc(b['source_format'])}</td>"
         f"<td class='num' data-testid='batch-rows'>{b['rows']}</td><td>{counts or '-'}</td>"
         f"<td>{rejects}</td><td>{when(b['extracted_at'])}</td></tr>"
@@ -206,14 +219,11 @@ def _batch_row(b: dict[str, Any]) -> str:
 
 
 def _batches(p: dict[str, Any], limit: int, base: str) -> str:
-    head = (
-        "<tr><th>window</th><th>mode</th><th>format</th><th>rows</th><th>rows per table</th>"
-        "<th>rejects</th><th>extracted at</th></tr>"
-    )
+    headers = ("window", "mode", "format", "rows", "rows per table", "rejects", "extracted at")
     body = "".join(_batch_row(b) for b in p["last_batches"])
     first, shown = p["offset"], len(p["last_batches"])
     links = []
-    pid = html.escape(p["project_id"], quote=True)
+    pid = html.escape(quote(p["project_id"], safe=""), quote=True)
     if first > 0:
         links.append(f"<a href='{base}projects/{pid}?offset={max(0, first - limit)}'>newer</a>")
     if first + shown < p["batches"]:
@@ -222,7 +232,7 @@ def _batches(p: dict[str, Any], limit: int, base: str) -> str:
         f"<p class='sub' data-testid='batches-shown'>batches {first + 1 if shown else 0}&ndash;"
         f"{first + shown} of {p['batches']} (latest window first) {' '.join(links)}</p>"
     )
-    return f"{nav}<table><thead>{head}</thead><tbody>{body}</tbody></table>"
+    return nav + _table("batches", headers, body)
 
 
 def _stats(p: dict[str, Any]) -> str:
@@ -249,8 +259,9 @@ def project_card(p: dict[str, Any], settings: PageSettings, base: str) -> str:
         f"<section class='card' data-testid='project' data-project='{pid}'>"
         f"<div class='head'><h2>{pid}</h2>{fresh}</div>{_stats(p)}"
         f"<h3>Rows per batch</h3>{chart(p['chart'], 'chart')}"
-        f"<h3>Coverage gaps</h3>{_gaps(p)}"
-        f"<h3>Pending exports</h3>{_pending(p)}"
+        f"<h3>Coverage gaps</h3>{_or_ok(p['gaps'], 'no gaps', _gap_list)}"
+        f"<p class='sub'>the same list: <code>{esc(p['backfill_cli'])}</code></p>"
+        f"<h3>Pending exports</h3>{_or_ok(p['pending_exports'], 'none', _pending_table)}"
         f"<h3>Last batches</h3>{_batches(p, settings.batches_shown, base)}</section>"
     )
 
