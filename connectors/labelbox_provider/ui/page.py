@@ -232,7 +232,7 @@ def _batches(p: dict[str, Any], limit: int, base: str) -> str:
         f"<p class='sub' data-testid='batches-shown'>batches {first + 1 if shown else 0}&ndash;"
         f"{first + shown} of {p['batches']} (latest window first) {' '.join(links)}</p>"
     )
-    return nav + _table("batches", headers, body)
+    return nav + _table("batch-table", headers, body)
 
 
 def _stats(p: dict[str, Any]) -> str:
