@@ -7,7 +7,7 @@ SDK3_VERSION ?= 3.78.1
 SDK7_VERSION ?= 7.17.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool clean bench
+.PHONY: demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool browser clean bench
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ sdk-venvs: .venv-sdk3/.installed .venv-sdk7/.installed
 compose-tool:
 	bash scripts/ensure-docker-compose.sh
 
+# Debian's Chromium for the browser test (Playwright drives it; no Playwright browser download).
+browser:
+	bash scripts/ensure-chromium.sh
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check connectors tests dags benchmarks
@@ -67,7 +71,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install sdk-venvs wheel-venv compose-tool lint typecheck
+test: install sdk-venvs wheel-venv compose-tool browser lint typecheck
 	$(BIN)/pytest -q
 
 unit: install

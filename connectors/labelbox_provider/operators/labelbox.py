@@ -20,6 +20,7 @@ from airflow.sdk import BaseOperator, Context, conf
 from labelbox_provider.assets import event_extra, mirror_alias, mirror_asset
 from labelbox_provider.exceptions import LabelboxExportFailedError
 from labelbox_provider.operators import arguments as _args
+from labelbox_provider.operators.metrics import emit_run_metrics
 from labelbox_provider.pipeline.config import (
     DEFAULT_LOOKBACK,
     DEFAULT_MAX_SPAN,
@@ -191,6 +192,7 @@ class LabelboxIncrementalExportOperator(BaseOperator):
     def _done(self, context: Context, summary: RunSummary) -> dict[str, Any]:
         """Emit one Asset event per committed batch; return the small XCom summary."""
         summary.watermark = self.pipeline.ledger.watermark()
+        emit_run_metrics(summary)
         events = context["outlet_events"][mirror_alias()]
         for batch in summary.batches:
             events.add(mirror_asset(self.project_id), extra=event_extra(self.project_id, batch))
