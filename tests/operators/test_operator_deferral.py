@@ -4,6 +4,7 @@ execute_complete (-> TaskDeferred again for the next window) -> summary and Asse
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,17 @@ def test_deferrable_run_commits_every_window_and_emits_events(emu, tmp_path: Pat
     assert [e.extra["batch_id"] for e in alias_events] == result["batches"]
 
 
-def test_error_event_raises_with_the_server_message(emu, tmp_path: Path):
+@pytest.mark.parametrize(
+    ("status", "error_type", "raised", "forgotten"),
+    [
+        pytest.param("failed", "", "LabelboxExportFailedError", True, id="server-failed"),
+        pytest.param("error", "LabelboxServerError", "LabelboxServerError", False, id="transient"),
+        pytest.param("timeout", "", "LabelboxExportTimeoutError", False, id="timeout-unsplittable"),
+    ],
+)
+def test_only_a_server_failure_forgets_the_pending_export(
+    emu, tmp_path: Path, status: str, error_type: str, raised: str, forgotten: bool
+):
     op = LabelboxIncrementalExportOperator(
         task_id="mirror",
         project_id=emu.projects[0]["id"],
@@ -81,7 +92,15 @@ def test_error_event_raises_with_the_server_message(emu, tmp_path: Path):
     context = _context(emu)
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(context)
-    event = {**_fire(deferred.value.trigger), "status": "error", "message": "boom: quota"}
-    with pytest.raises(Exception, match="boom: quota"):
+    fired = _fire(deferred.value.trigger)
+    event = {**fired, "status": status, "error_type": error_type, "message": "boom: quota"}
+    if status == "timeout":  # a window too short to split
+        op.pipeline.config = replace(op.pipeline.config, min_split_span=timedelta(days=365))
+    with pytest.raises(Exception, match="boom: quota") as caught:
         op.execute_complete(context, event)
-    assert op.pipeline.ledger.pending_exports() == []  # a retry starts a fresh export
+    assert type(caught.value).__name__ == raised
+    pending = op.pipeline.ledger.pending_exports()
+    assert (pending == []) is forgotten
+    if not forgotten:  # the retry re-attaches to the export this try started
+        again = op.pipeline.start_export(op.pipeline.plan(emu.world.now())[0])
+        assert again.reattached and again.export_id == fired["export_id"]
