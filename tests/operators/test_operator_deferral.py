@@ -72,16 +72,19 @@ def test_deferrable_run_commits_every_window_and_emits_events(emu, tmp_path: Pat
 
 
 @pytest.mark.parametrize(
-    ("status", "error_type", "raised", "forgotten"),
+    "case",
     [
-        pytest.param("failed", "", "LabelboxExportFailedError", True, id="server-failed"),
-        pytest.param("error", "LabelboxServerError", "LabelboxServerError", False, id="transient"),
-        pytest.param("timeout", "", "LabelboxExportTimeoutError", False, id="timeout-unsplittable"),
+        pytest.param(("failed", "", "LabelboxExportFailedError", True), id="server-failed"),
+        pytest.param(
+            ("error", "LabelboxServerError", "LabelboxServerError", False), id="transient"
+        ),
+        pytest.param(("timeout", "", "LabelboxExportTimeoutError", False), id="timeout-no-split"),
     ],
 )
 def test_only_a_server_failure_forgets_the_pending_export(
-    emu, tmp_path: Path, status: str, error_type: str, raised: str, forgotten: bool
+    emu, tmp_path: Path, case: tuple[str, str, str, bool]
 ):
+    status, error_type, raised, forgotten = case
     op = LabelboxIncrementalExportOperator(
         task_id="mirror",
         project_id=emu.projects[0]["id"],
