@@ -20,7 +20,7 @@ from labelbox_provider.emulator.testing import running_emulator
 from labelbox_provider.io.current import current_tables
 from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
 from labelbox_provider.state.ledger import Ledger
-from labelbox_provider.transforms.schemas import SCHEMAS
+from labelbox_provider.transforms.tables import SCHEMAS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("airflow_db")]
 

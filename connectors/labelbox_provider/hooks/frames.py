@@ -35,7 +35,7 @@ class FrameItem(NamedTuple):
 
 def iter_frame_urls(export_file: Path) -> Iterator[tuple[str, str]]:
     """Yield ``(label_id, frames_url)`` for every v1 record whose ``Label.frames`` is a URL."""
-    from labelbox_provider.jsonstream import iter_raw_records
+    from labelbox_provider.io.jsonstream import iter_raw_records
 
     decoder = msgspec.json.Decoder()
     with open(export_file, "rb") as fp:

@@ -242,7 +242,7 @@ class LabelboxHook(BaseHook):
         """
         import msgspec
 
-        from labelbox_provider.jsonstream import iter_raw_records
+        from labelbox_provider.io.jsonstream import iter_raw_records
 
         decoder = msgspec.json.Decoder()
         with tempfile.TemporaryDirectory(prefix="lbx-v1-") as tmp:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labelbox_provider.transforms.schemas import TABLES
+from labelbox_provider.transforms.tables import TABLES
 
 NAMESPACE = "labelbox"  # OpenLineage namespace of Labelbox projects (the input side)
 

@@ -30,7 +30,7 @@ def flatten_into(
     frames_dir: Path | None,
 ) -> dict[str, int]:
     """Flatten ``export_file`` into ``staging/<table>/*.parquet``; return rows per table."""
-    from labelbox_provider.transforms import flatten_file
+    from labelbox_provider.io.flatten import flatten_file
     from labelbox_provider.transforms.common import Lineage
 
     staging.mkdir(parents=True, exist_ok=True)

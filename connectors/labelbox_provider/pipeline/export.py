@@ -135,7 +135,7 @@ def download_frames(hook: ExportHook, export_file: Path, workdir: Path, workers:
 
 def count_records(export_file: Path) -> int:
     """Records in an export file (v2 NDJSON lines or v1 array elements), streamed."""
-    from labelbox_provider.jsonstream import iter_raw_records
+    from labelbox_provider.io.jsonstream import iter_raw_records
 
     if export_file.stat().st_size == 0:
         return 0

@@ -85,7 +85,7 @@ def write_source_ids(export_file: Path, out: Path, project_id: str) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from labelbox_provider.jsonstream import iter_decoded
+    from labelbox_provider.io.jsonstream import iter_decoded
 
     out.parent.mkdir(parents=True, exist_ok=True)
     schema = pa.schema([pa.field("label_id", pa.string(), nullable=False)])
@@ -124,7 +124,7 @@ def write_tombstones(
     import pyarrow.parquet as pq
 
     from labelbox_provider.io.current import register_current_views
-    from labelbox_provider.transforms.schemas import SCHEMAS
+    from labelbox_provider.transforms.tables import SCHEMAS
 
     schema = SCHEMAS["tombstones"]
     out_dir.mkdir(parents=True, exist_ok=True)

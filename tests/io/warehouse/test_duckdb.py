@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from labelbox_provider.exceptions import WarehouseLoadError
 from labelbox_provider.io.warehouse import BatchRef, load_batch
 from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
-from labelbox_provider.transforms.schemas import SCHEMAS
+from labelbox_provider.transforms.tables import SCHEMAS
 
 from .warehouse_world import T0, build_world, canonical, commit_random_batch, expected
 

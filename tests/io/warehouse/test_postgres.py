@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from labelbox_provider.io.warehouse import BatchRef, load_batch
 from labelbox_provider.io.warehouse.postgres import PostgresWarehouse
-from labelbox_provider.transforms.schemas import SCHEMAS
+from labelbox_provider.transforms.tables import SCHEMAS
 
 from .warehouse_world import build_world, canonical, expected
 

@@ -17,7 +17,7 @@ from labelbox_provider.io.batch import commit_batch
 from labelbox_provider.io.current import current_tables
 from labelbox_provider.state.ledger import Ledger, Manifest
 from labelbox_provider.state.windows import Window, batch_id_for
-from labelbox_provider.transforms.schemas import SCHEMAS
+from labelbox_provider.transforms.tables import SCHEMAS
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 DATA_ROWS = ("d0", "d1", "d2", "d3")

@@ -260,7 +260,7 @@ LAB_DROP_KEPT = (
 
 def table_schema(table: str) -> pa.Schema:
     """The Arrow schema a warehouse table is created with (the mirror's own schema)."""
-    from labelbox_provider.transforms.schemas import SCHEMAS
+    from labelbox_provider.transforms.tables import SCHEMAS
 
     schema: pa.Schema = SCHEMAS[table]
     return schema

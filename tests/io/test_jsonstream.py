@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from labelbox_provider import jsonstream
 from labelbox_provider.exceptions import ExportFormatError
-from labelbox_provider.jsonstream import detect_format, iter_decoded, iter_raw_records
+from labelbox_provider.io import jsonstream
+from labelbox_provider.io.jsonstream import detect_format, iter_decoded, iter_raw_records
 
 pytestmark = pytest.mark.unit
 

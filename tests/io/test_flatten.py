@@ -9,9 +9,10 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from labelbox_provider.transforms import SCHEMAS, TABLES, Lineage, flatten_file
+from labelbox_provider.io.flatten import flatten_file
+from labelbox_provider.transforms import SCHEMAS, TABLES, Lineage
 
-from ._transform_helpers import REAL_FILES, count_answers
+from tests.transforms._transform_helpers import REAL_FILES, count_answers
 
 pytestmark = pytest.mark.unit
 
@@ -170,7 +171,7 @@ def test_lineage_columns_on_every_row(real_fixtures: Path, tmp_path: Path) -> No
 
 
 def test_many_rows_span_several_row_groups(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from labelbox_provider.transforms import sink
+    from labelbox_provider.io import parquet as sink
 
     monkeypatch.setattr(sink, "BATCH_BYTES", 500)
     monkeypatch.setattr(sink, "ROW_GROUP_ROWS", 20)
@@ -198,7 +199,7 @@ def test_many_rows_span_several_row_groups(tmp_path: Path, monkeypatch: pytest.M
 def test_large_tables_roll_over_to_several_part_files(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from labelbox_provider.transforms import sink
+    from labelbox_provider.io import parquet as sink
 
     monkeypatch.setattr(sink, "BATCH_BYTES", 400)
     monkeypatch.setattr(sink, "ROW_GROUP_ROWS", 4)
@@ -272,8 +273,8 @@ def test_wrong_value_types_reject_the_whole_record(tmp_path: Path) -> None:
 def test_an_unexpected_error_propagates_and_closes_files(
     real_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
 ) -> None:
+    from labelbox_provider.io import flatten as flatten_module
     from labelbox_provider.transforms import fast_v1
-    from labelbox_provider.transforms import flatten as flatten_module
 
     def boom(*args: Any) -> Any:
         raise RuntimeError("disk on fire")

@@ -1,15 +1,16 @@
 """Columnar accumulation of rows and Parquet output per table, in row groups and part files.
 
-Rows arrive a record at a time, as tuples appended to the shapes of :mod:`.buffers` (by the
-typed fast path of :mod:`.fast_v1`) or as dicts (from the row functions). Once
-:data:`BATCH_BYTES` of records are buffered, every table's rows are converted (each shape's
-tuples as one struct array) to one Arrow record batch of the row columns, in record order; a
-table's batches are written as one Parquet row group (zstd, lineage columns added) once they hold
-:data:`ROW_GROUP_ROWS` rows or :data:`ROW_GROUP_BYTES` bytes, or when all tables together hold
-:data:`PENDING_BYTES` (then the largest goes). Writes run on a background thread
-(:mod:`.writer`), one table at a time. Memory is bounded by these numbers and by the Parquet
-footer a writer keeps until its file closes (~1 KB per column per row group): a table's file is
-closed after :data:`ROW_GROUPS_PER_FILE` writes and the next part file opened.
+Rows arrive a record at a time, as tuples appended to the shapes of
+:mod:`labelbox_provider.transforms.buffers` (by the typed fast paths) or as dicts (from the row
+functions). Once :data:`BATCH_BYTES` of records are buffered, every table's rows are converted
+(each shape's tuples as one struct array) to one Arrow record batch of the row columns, in
+record order; a table's batches are written as one Parquet row group (zstd, lineage columns
+added) once they hold :data:`ROW_GROUP_ROWS` rows or :data:`ROW_GROUP_BYTES` bytes, or when
+all tables together hold :data:`PENDING_BYTES` (then the largest goes). Writes run on a
+background thread (:class:`BackgroundWriter`), one table at a time. Memory is bounded by these
+numbers and by the Parquet footer a writer keeps until its file closes (~1 KB per column per
+row group): a table's file is closed after :data:`ROW_GROUPS_PER_FILE` writes and the next part
+file opened.
 
 Arrow checks the types during conversion (a string where a number belongs, a list where an
 object belongs...). When a conversion fails, the rows of the records at fault are removed from
@@ -20,6 +21,8 @@ is retried: a record is written whole or not at all.
 from __future__ import annotations
 
 import contextlib
+import queue
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,10 +30,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .buffers import RecordKeys, TableRows
-from .common import Lineage, Row, Rows
-from .schemas import LINEAGE_COLUMNS, ROW_TYPES, SCHEMAS, TABLES
-from .writer import BackgroundWriter
+from labelbox_provider.transforms.buffers import RecordKeys, TableRows
+from labelbox_provider.transforms.common import Lineage, Row, Rows
+from labelbox_provider.transforms.tables import LINEAGE_COLUMNS, ROW_TYPES, SCHEMAS, TABLES
 
 BATCH_BYTES = 3 << 20  # JSON bytes of the records buffered before all tables are converted
 REJECT_BATCH_ROWS = 4096  # rejects rows held before conversion
@@ -74,6 +76,70 @@ def _with_statistics(schema: pa.Schema) -> list[str]:
         or pa.types.is_floating(f.type)
         or f.name in DICTIONARY_COLUMNS
     ]
+
+
+_Item = tuple[pq.ParquetWriter, pa.Table | None, int]  # no table: close the writer
+
+
+class BackgroundWriter:
+    """Writes tables to their Parquet writers on one thread, in submission order.
+
+    One table at a time: :meth:`submit` waits for the previous table to be written, so at most
+    one table is held beyond the caller's own (memory stays bounded). The first
+    write error is raised by every later :meth:`submit` and by :meth:`finish`; later tables are
+    dropped.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[_Item | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def submit(self, writer: pq.ParquetWriter, table: pa.Table, row_group_size: int) -> None:
+        """Queue ``table`` for ``writer``, once the previous table is written."""
+        self._queue.join()
+        self._raise()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="parquet-writer", daemon=True)
+            self._thread.start()
+        self._queue.put((writer, table, row_group_size))
+
+    def close(self, writer: pq.ParquetWriter) -> None:
+        """Close ``writer`` once the tables queued before are written."""
+        if self._thread is None:
+            writer.close()
+        else:
+            self._queue.put((writer, None, 0))
+
+    def finish(self) -> None:
+        """Wait until every queued table is written; raise the first write error, if any."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            self._write(item)
+            del item  # free the table before waiting for the next one
+            self._queue.task_done()
+        self._queue.task_done()
+
+    def _write(self, item: _Item) -> None:
+        if self._error is None:
+            writer, table, row_group_size = item
+            try:
+                if table is None:
+                    writer.close()
+                else:
+                    writer.write_table(table, row_group_size=row_group_size)
+            except BaseException as exc:  # re-raised on the main thread
+                self._error = exc
 
 
 class TableSink:

@@ -5,7 +5,8 @@ unknown annotation kind, a wrong type, missing ids, video frames not fetched) be
 ``rejects`` row with the reason, its position and the raw bytes, and the export goes on.
 A record is all or nothing: either all its rows are written or none (then it is a reject).
 
-Records of the common shape take the typed fast path of :mod:`.fast_v1` / :mod:`.fast_v2`
+Records of the common shape take the typed fast path of
+:mod:`labelbox_provider.transforms.fast_v1` / :mod:`~labelbox_provider.transforms.fast_v2`
 (same rows, several times faster); the others, and any record the fast path gives up on, the
 row functions.
 """
@@ -21,14 +22,14 @@ from typing import Any
 import msgspec
 
 from labelbox_provider.exceptions import TransformError
-from labelbox_provider.jsonstream import Decoded, detect_format, iter_decoded
+from labelbox_provider.transforms import fast_v1, fast_v2
+from labelbox_provider.transforms.common import Lineage, RecordContext, Row, Rows
+from labelbox_provider.transforms.typed import FastPath
+from labelbox_provider.transforms.v1 import v1_record_rows
+from labelbox_provider.transforms.v2 import v2_record_rows
 
-from . import fast_v1, fast_v2
-from .common import Lineage, RecordContext, Row, Rows
-from .sink import TableSink
-from .typed import FastPath
-from .v1 import v1_record_rows
-from .v2 import v2_record_rows
+from .jsonstream import Decoded, detect_format, iter_decoded
+from .parquet import TableSink
 
 RowFunction = Callable[[dict[str, Any], RecordContext], Rows]
 READ_BUFFER_BYTES = 1 << 20  # records are read a line at a time: few, large reads
@@ -54,7 +55,8 @@ def flatten_file(
     Every table gets a file, empty (with its schema) if it has no rows. Returns the row count
     per table. ``fmt`` is ``"auto"``, ``"v1_array"``, ``"v1_object"`` or ``"ndjson"``;
     ``frames_dir`` holds v1 video frames files named ``<label id>.ndjson``. ``fast=False``
-    turns off the typed fast paths of :mod:`.fast_v1` and :mod:`.fast_v2` (same output, slower;
+    turns off the typed fast paths of :mod:`~labelbox_provider.transforms.fast_v1` and
+    :mod:`~labelbox_provider.transforms.fast_v2` (same output, slower;
     for comparison).
     """
     ctx = RecordContext(project_id=lineage.project_id, frames_dir=frames_dir)
