@@ -20,7 +20,7 @@ from labelbox_provider.emulator.server import EmulatorServer
 from labelbox_provider.io.current import current_tables
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
 from labelbox_provider.state.ledger import Ledger
-from labelbox_provider.transforms.columns import LINEAGE_COLUMNS
+from labelbox_provider.transforms.tables import LINEAGE_COLUMNS
 
 SOAK = os.environ.get("LBX_SOAK") == "1"
 # A tiny world: one image project, a few labels; the emulator answers at once.

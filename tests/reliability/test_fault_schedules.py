@@ -52,8 +52,6 @@ def schedule(seed: int) -> dict[str, Any]:
     # so a retry cannot succeed within one schedule; v2's failed export is covered.
     kinds = [f for f in FAULTS if not (fmt == "v1" and f[0] == "export_failed")]
     for kind, targets, knobs in rng.sample(kinds, rng.randint(2, 4)):
-        if fmt == "v1" and kind == "truncated" and knobs["mode"] == "cut":
-            knobs = {"mode": "short"}  # v1's single file: both modes are a short body
         target = rng.choice(targets)
         count = 1 if kind in ("stuck", "export_failed") else rng.randint(1, 3)
         rules.append(
@@ -107,6 +105,7 @@ def test_fault_schedule_ends_like_a_fault_free_run(
     emulator: EmulatorServer,
     reference: Any,
     tmp_path: Path,
+    *,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -218,7 +218,12 @@ def watch(
 
 
 async def awatch(
-    hook: Any, ref: ExportRef, *, deadline: float | None, poll_interval: float
+    hook: Any,
+    ref: ExportRef,
+    *,
+    deadline: float | None,
+    poll_interval: float,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Conclusion:
     """Poll ``ref`` until it concludes (the trigger's driver; ``deadline`` is epoch seconds)."""
     machine = Watch(ref, deadline=deadline, poll_interval=poll_interval, clock=time.time)
@@ -229,7 +234,7 @@ async def awatch(
             return machine.broke(exc)
         if ending is not None:
             return ending
-        await asyncio.sleep(machine.delay())
+        await sleep(machine.delay())
 
 
 class Concluder(Protocol):
