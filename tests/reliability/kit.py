@@ -10,7 +10,7 @@ import asyncio
 import json
 import os
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,11 @@ FAST_EXTRAS: dict[str, Any] = {
 SPAN_DAYS = 12  # window span: the small world's history is a few windows
 
 
+def initial_start(emu: EmulatorServer) -> datetime:
+    """Where the mirror's coverage begins: before the small world's history."""
+    return emu.world.now() - timedelta(days=30)
+
+
 def connection_json(emu: EmulatorServer, **extras: Any) -> str:
     """``AIRFLOW_CONN_LABELBOX_DEFAULT`` for this emulator with the fast retry budget."""
     conn = {
@@ -63,7 +68,7 @@ def operator(
         project_id=emu.projects[0]["id"],
         destination=str(root),
         export_format=fmt,
-        initial_start=emu.world.now() - timedelta(days=30),
+        initial_start=initial_start(emu),
         max_window_span=timedelta(days=SPAN_DAYS),
         export_timeout=options.pop("export_timeout", 1.0),
         deferrable=deferrable,

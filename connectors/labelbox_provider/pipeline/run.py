@@ -51,6 +51,7 @@ from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import (
     Window,
     batch_id_for,
+    chop,
     horizon,
     plan_backfill,
     plan_incremental,
@@ -98,16 +99,39 @@ class MirrorPipeline:
         return min(to_utc(now), to_utc(self._clock(), "clock"))
 
     def plan(self, now: datetime) -> list[Window]:
-        """Incremental windows: from ``watermark - lookback`` to ``now - settle_lag``."""
+        """Incremental windows: from ``watermark - lookback`` to ``now - settle_lag``.
+
+        A window a killed run had started exporting (its pending export, starting within the
+        lookback of the planned start) is planned as it was, so the rerun re-attaches to that
+        export instead of exporting a slightly shifted window anew.
+        """
         c = self.config
-        return plan_incremental(
+        until = self.horizon_now(now)
+        windows = plan_incremental(
             watermark=self.ledger.watermark(),
             initial_start=c.initial_start,
-            now=self.horizon_now(now),
+            now=until,
             settle_lag=c.settle_lag,
             lookback=c.lookback,
             max_span=c.max_window_span,
         )
+        resumed = self._resumable(windows)
+        if resumed is None:
+            return windows
+        return [resumed, *chop(resumed.end, horizon(until, c.settle_lag), c.max_window_span)]
+
+    def _resumable(self, windows: list[Window]) -> Window | None:
+        """The window of a pending incremental export the plan should resume, if any."""
+        if not windows:
+            return None
+        start, end, fmt = windows[0].start, windows[-1].end, self.config.export_format
+        candidates = [
+            p.window
+            for p in self.ledger.pending_exports()
+            if p.mode == "incremental" and p.source_format == fmt
+            and start <= p.window.start <= start + self.config.lookback and p.window.end <= end
+        ]  # fmt: skip
+        return min(candidates, key=lambda w: w.start, default=None)
 
     def plan_backfill(self, start: datetime, end: datetime, now: datetime) -> list[Window]:
         """Windows of an explicit interval ``[start, end)``, clipped to the settle horizon."""
