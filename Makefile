@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
-# Both create the virtual environments they need.
+# Both create the virtual environments they need (`make test` also the wheel's: .venv-wheel).
 PYTHON ?= python3
 VENV ?= .venv
 AIRFLOW_VERSION ?= 3.3.2
@@ -7,7 +7,7 @@ SDK3_VERSION ?= 3.78.1
 SDK7_VERSION ?= 7.17.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install sdk-venvs compose-tool clean
+.PHONY: demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,25 @@ $(VENV)/.installed: pyproject.toml Makefile
 	.venv-sdk7/bin/pip install -q "labelbox==$(SDK7_VERSION)"
 	touch $@
 
+# The package as users get it: the wheel built from this tree (not editable), with extras, in a
+# fresh venv beside Airflow; tests/packaging runs `airflow providers list` etc. in it.
+# Extend it by appending: `WHEEL_VENV_PACKAGES += apache-airflow-providers-celery`.
+WHEEL_VENV := .venv-wheel
+WHEEL_EXTRAS ?= s3,postgres
+WHEEL_VENV_PACKAGES = "apache-airflow==$(AIRFLOW_VERSION)"
+PACKAGE_FILES := $(shell find connectors/labelbox_provider -type f -not -path '*/__pycache__/*')
+
+$(WHEEL_VENV)/.installed: pyproject.toml Makefile $(PACKAGE_FILES)
+	rm -rf $(WHEEL_VENV)
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install -q --upgrade pip
+	$(WHEEL_VENV)/bin/pip wheel -q --no-deps -w $(WHEEL_VENV)/dist .
+	$(WHEEL_VENV)/bin/pip install -q $(WHEEL_VENV_PACKAGES) \
+	    "$$(ls $(WHEEL_VENV)/dist/airflow_provider_labelbox_export-*.whl)[$(WHEEL_EXTRAS)]"
+	touch $@
+
 install: $(VENV)/.installed
+wheel-venv: $(WHEEL_VENV)/.installed
 sdk-venvs: .venv-sdk3/.installed .venv-sdk7/.installed
 
 # `docker-compose config` validates docker-compose.yml in the tests (no engine needed).
@@ -42,7 +60,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install sdk-venvs compose-tool lint typecheck
+test: install sdk-venvs wheel-venv compose-tool lint typecheck
 	$(BIN)/pytest -q
 
 unit: install
@@ -53,4 +71,4 @@ demo: install
 
 
 clean:
-	rm -rf $(VENV) .venv-sdk3 .venv-sdk7 .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-sdk3 .venv-sdk7 $(WHEEL_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
