@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +24,7 @@ from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperat
 from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.transforms.tables import LINEAGE_COLUMNS
 
+REPO = Path(__file__).resolve().parents[2]
 SOAK = os.environ.get("LBX_SOAK") == "1"
 # A tiny world: one image project, a few labels; the emulator answers at once.
 WORLD: dict[str, Any] = {
@@ -149,3 +152,30 @@ def tree_bytes(*roots: Path) -> Iterator[tuple[Path, bytes]]:
         for path in sorted(Path(root).rglob("*")):
             if path.is_file():
                 yield path, path.read_bytes()
+
+
+def command(emu: EmulatorServer, root: Path, case: tuple[str, str, str], nth: int) -> list[str]:
+    """The crash runner's command line: ``case`` is (cli|task, format, crash point)."""
+    runner, fmt, point = case
+    head = [sys.executable, "-m", "tests.reliability.crash_runner", point, str(nth), runner]
+    start, now = initial_start(emu).isoformat(), emu.world.now().isoformat()
+    if runner == "task":
+        return [*head, fmt, str(root), emu.projects[0]["id"], now]
+    return [
+        *head, "pull", "--root", str(root), "--project", emu.projects[0]["id"],
+        "--endpoint", emu.url, "--format", fmt, "--initial-start", start, "--now", now,
+        "--max-window-days", str(SPAN_DAYS), "--poll-interval", "0.05",
+    ]  # fmt: skip
+
+
+def run_process(cmd: list[str], emu: EmulatorServer) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` from the repo root with the emulator's key and connection in its env."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(REPO / "connectors"), str(REPO), str(REPO / "dags")]),
+        "LABELBOX_API_KEY": emu.api_key,
+        "AIRFLOW_CONN_LABELBOX_DEFAULT": connection_json(emu),
+    }
+    return subprocess.run(
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False
+    )

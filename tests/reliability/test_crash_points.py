@@ -10,10 +10,7 @@ API key or URL signature is in the output or any written file. 5 cases here, 35 
 
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,7 +25,6 @@ from tests.reliability.crash_runner import CRASH_POINTS
 
 pytestmark = pytest.mark.e2e
 
-REPO = Path(__file__).resolve().parents[2]
 CLI_POINTS = [p for p in CRASH_POINTS if p not in ("defer", "resume")]
 ALL_CASES = (
     [("cli", "v2", p) for p in CLI_POINTS]
@@ -68,31 +64,6 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return tables
 
 
-def _command(emu: EmulatorServer, root: Path, case: tuple[str, str, str], nth: int) -> list[str]:
-    runner, fmt, point = case
-    head = [sys.executable, "-m", "tests.reliability.crash_runner", point, str(nth), runner]
-    start, now = kit.initial_start(emu).isoformat(), emu.world.now().isoformat()
-    if runner == "task":
-        return [*head, fmt, str(root), emu.projects[0]["id"], now]
-    return [
-        *head, "pull", "--root", str(root), "--project", emu.projects[0]["id"],
-        "--endpoint", emu.url, "--format", fmt, "--initial-start", start, "--now", now,
-        "--max-window-days", str(kit.SPAN_DAYS), "--poll-interval", "0.05",
-    ]  # fmt: skip
-
-
-def _run(cmd: list[str], emu: EmulatorServer) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(REPO / "connectors"), str(REPO), str(REPO / "dags")]),
-        "LABELBOX_API_KEY": emu.api_key,
-        "AIRFLOW_CONN_LABELBOX_DEFAULT": kit.connection_json(emu),
-    }
-    return subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False
-    )
-
-
 def _subset(seen: dict[str, list[Any]], full: dict[str, list[Any]]) -> bool:
     return all(set(map(repr, rows)) <= set(map(repr, full[name])) for name, rows in seen.items())
 
@@ -112,7 +83,7 @@ def test_sigkill_then_rerun_ends_like_a_fault_free_run(
         request.getfixturevalue("airflow_db")  # dag.test() needs the migrated metadata DB
     nth = random.Random(f"{runner}-{fmt}-{point}").randint(1, 2)
     root = tmp_path / "mirror"
-    crashed = _run(_command(emulator, root, (runner, fmt, point), nth), emulator)
+    crashed = kit.run_process(kit.command(emulator, root, (runner, fmt, point), nth), emulator)
     assert crashed.returncode == -9, (
         f"the kill at {point}#{nth} never happened: {crashed.stderr[-2000:]}"
     )
@@ -120,7 +91,7 @@ def test_sigkill_then_rerun_ends_like_a_fault_free_run(
     kit.assert_ledger_consistent(root, project)
     if Ledger(str(root), project).manifests():
         assert _subset(kit.comparable(root, emulator), reference[fmt])  # no half batch visible
-    rerun = _run(_command(emulator, root, (runner, fmt, "none"), 0), emulator)
+    rerun = kit.run_process(kit.command(emulator, root, (runner, fmt, "none"), 0), emulator)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert kit.comparable(root, emulator) == reference[fmt]
     kit.assert_ledger_consistent(root, project)
