@@ -7,7 +7,7 @@ SDK3_VERSION ?= 3.78.1
 SDK7_VERSION ?= 7.17.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool clean
+.PHONY: soak demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,11 @@ test: install sdk-venvs wheel-venv compose-tool lint typecheck
 
 unit: install
 	$(BIN)/pytest -q -m unit
+
+# The reliability tests at full counts (120 fault schedules, 35 SIGKILL crash points); see
+# docs/reliability.md for what they prove and how long they take.
+soak: install
+	LBX_SOAK=1 $(BIN)/pytest -q tests/reliability
 
 demo: install
 	$(BIN)/python -m labelbox_provider.cli.demo
