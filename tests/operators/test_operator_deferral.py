@@ -3,7 +3,6 @@ execute_complete (-> TaskDeferred again for the next window) -> summary and Asse
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -16,28 +15,13 @@ from labelbox_provider.assets import mirror_alias
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
 from labelbox_provider.state.ledger import Ledger
 
+from tests.reliability.kit import fire, step
+
 pytestmark = pytest.mark.integration
 
 
 def _context(emu: Any) -> dict[str, Any]:
     return {"data_interval_end": emu.world.now(), "outlet_events": OutletEventAccessors()}
-
-
-def _step(call: Any, *args: Any) -> tuple[Any, TaskDeferred | None]:
-    """Run ``call``: its result, or the deferral it raised."""
-    try:
-        return call(*args), None
-    except TaskDeferred as deferral:
-        return None, deferral
-
-
-def _fire(trigger: Any) -> dict[str, Any]:
-    async def first() -> dict[str, Any]:
-        async for event in trigger.run():
-            return event.payload
-        raise AssertionError("the trigger yielded nothing")
-
-    return asyncio.run(first())
 
 
 @pytest.mark.parametrize("fmt", ["v2", "v1"])
@@ -55,13 +39,13 @@ def test_deferrable_run_commits_every_window_and_emits_events(emu, tmp_path: Pat
     )
     context = _context(emu)
     deferrals = 0
-    result, deferral = _step(op.execute, context)
+    result, deferral = step(op.execute, context)
     while deferral is not None:
         deferrals += 1
         assert deferral.method_name == "execute_complete"
-        event = _fire(deferral.trigger)
+        event = fire(deferral.trigger)
         assert event["status"] == "success"
-        result, deferral = _step(op.execute_complete, context, event)
+        result, deferral = step(op.execute_complete, context, event)
     assert deferrals == 3 == len(result["batches"])
     assert result["watermark"] == Ledger(str(tmp_path), project).watermark().isoformat(
         timespec="microseconds"
@@ -95,7 +79,7 @@ def test_only_a_server_failure_forgets_the_pending_export(
     context = _context(emu)
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(context)
-    fired = _fire(deferred.value.trigger)
+    fired = fire(deferred.value.trigger)
     event = {**fired, "status": status, "error_type": error_type, "message": "boom: quota"}
     if status == "timeout":  # a window too short to split
         op.pipeline.config = replace(op.pipeline.config, min_split_span=timedelta(days=365))

@@ -19,6 +19,7 @@ from typing import Any
 from airflow.sdk.exceptions import TaskDeferred
 from airflow.sdk.execution_time.context import OutletEventAccessors
 from labelbox_provider.emulator.server import EmulatorServer
+from labelbox_provider.emulator.testing import running_emulator
 from labelbox_provider.io.current import current_tables
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
 from labelbox_provider.state.ledger import Ledger
@@ -79,7 +80,8 @@ def operator(
     )
 
 
-def _step(call: Any, *args: Any) -> tuple[Any, TaskDeferred | None]:
+def step(call: Any, *args: Any) -> tuple[Any, TaskDeferred | None]:
+    """Run ``call``: its result, or the deferral it raised."""
     try:
         return call(*args), None
     except TaskDeferred as deferral:
@@ -105,12 +107,29 @@ def run_task(
         "data_interval_end": emu.world.now(),
         "outlet_events": OutletEventAccessors(),
     }
-    result, deferral = _step(op.execute, context)
+    result, deferral = step(op.execute, context)
     while deferral is not None:
         event = fire(deferral.trigger)
         events.append(event)
-        result, deferral = _step(op.execute_complete, context, event)
+        result, deferral = step(op.execute_complete, context, event)
     return dict(result)
+
+
+def reference_tables(factory: Any, world: dict[str, Any]) -> dict[str, Any]:
+    """Fault-free current tables of each format (in-process, plain mode) of ``world``."""
+    import pytest
+
+    mp = pytest.MonkeyPatch()
+    tables = {}
+    with running_emulator(**world) as emu:
+        mp.setenv("AIRFLOW_CONN_LABELBOX_DEFAULT", connection_json(emu))
+        for fmt in ("v1", "v2"):
+            root = factory.mktemp(f"reference-{fmt}")
+            run_task(operator(emu, root, fmt, deferrable=False), emu, [])
+            tables[fmt] = comparable(root, emu)
+    mp.undo()
+    assert tables["v2"]["labels"], "the reference mirror is empty: the tests would prove nothing"
+    return tables
 
 
 def _plain(value: Any, base_url: str) -> Any:

@@ -51,17 +51,8 @@ def emulator() -> Iterator[EmulatorServer]:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Fault-free current tables of each format (in-process, plain mode)."""
-    mp = pytest.MonkeyPatch()
-    tables = {}
-    with running_emulator(**WORLD) as emu:
-        mp.setenv("AIRFLOW_CONN_LABELBOX_DEFAULT", kit.connection_json(emu))
-        for fmt in ("v1", "v2"):
-            root = tmp_path_factory.mktemp(f"crash-reference-{fmt}")
-            kit.run_task(kit.operator(emu, root, fmt, deferrable=False), emu, [])
-            tables[fmt] = kit.comparable(root, emu)
-    mp.undo()
-    return tables
+    """Fault-free current tables of each format (the same world as every case's)."""
+    return kit.reference_tables(tmp_path_factory, WORLD)
 
 
 def _subset(seen: dict[str, list[Any]], full: dict[str, list[Any]]) -> bool:

@@ -57,7 +57,7 @@ HTTP_STATUS_TO_ERROR: dict[int, type[LabelboxError]] = {
 # What to do about each permanent error (never retried): appended to the server's words.
 ADVICE: dict[type[LabelboxError], str] = {
     LabelboxAuthenticationError: "check the API key (the connection's password field)",
-    LabelboxAuthorizationError: "give the API key's user access to this project, or use another key",
+    LabelboxAuthorizationError: "give the key's user access to this project, or use another key",
     LabelboxNotFoundError: "check the project id (in the project's URL) and the key's workspace",
     LabelboxPlanLimitError: "a plan limit was hit: upgrade the plan or wait for the limit to reset",
     LabelboxInvalidRequestError: "the request was refused: check the export filters and dates",
