@@ -7,7 +7,7 @@ SDK3_VERSION ?= 3.78.1
 SDK7_VERSION ?= 7.17.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool browser clean bench
+.PHONY: soak demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool browser clean bench
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -84,6 +84,11 @@ BENCH_SCALE ?= full
 bench: install .venv-dlt/.installed
 	BENCH_SCALE=$(BENCH_SCALE) BENCH_DLT_PYTHON=.venv-dlt/bin/python PYTHONPATH=connectors \
 		$(BIN)/python benchmarks/bench.py
+
+# The reliability tests at full counts (120 fault schedules, 35 SIGKILL crash points); see
+# docs/reliability.md for what they prove and how long they take.
+soak: install
+	LBX_SOAK=1 $(BIN)/pytest -q tests/reliability
 
 demo: install
 	$(BIN)/python -m labelbox_provider.cli.demo

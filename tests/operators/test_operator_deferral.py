@@ -3,7 +3,7 @@ execute_complete (-> TaskDeferred again for the next window) -> summary and Asse
 
 from __future__ import annotations
 
-import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -15,28 +15,13 @@ from labelbox_provider.assets import mirror_alias
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
 from labelbox_provider.state.ledger import Ledger
 
+from tests.reliability.kit import fire, step
+
 pytestmark = pytest.mark.integration
 
 
 def _context(emu: Any) -> dict[str, Any]:
     return {"data_interval_end": emu.world.now(), "outlet_events": OutletEventAccessors()}
-
-
-def _step(call: Any, *args: Any) -> tuple[Any, TaskDeferred | None]:
-    """Run ``call``: its result, or the deferral it raised."""
-    try:
-        return call(*args), None
-    except TaskDeferred as deferral:
-        return None, deferral
-
-
-def _fire(trigger: Any) -> dict[str, Any]:
-    async def first() -> dict[str, Any]:
-        async for event in trigger.run():
-            return event.payload
-        raise AssertionError("the trigger yielded nothing")
-
-    return asyncio.run(first())
 
 
 @pytest.mark.parametrize("fmt", ["v2", "v1"])
@@ -54,13 +39,13 @@ def test_deferrable_run_commits_every_window_and_emits_events(emu, tmp_path: Pat
     )
     context = _context(emu)
     deferrals = 0
-    result, deferral = _step(op.execute, context)
+    result, deferral = step(op.execute, context)
     while deferral is not None:
         deferrals += 1
         assert deferral.method_name == "execute_complete"
-        event = _fire(deferral.trigger)
+        event = fire(deferral.trigger)
         assert event["status"] == "success"
-        result, deferral = _step(op.execute_complete, context, event)
+        result, deferral = step(op.execute_complete, context, event)
     assert deferrals == 3 == len(result["batches"])
     assert result["watermark"] == Ledger(str(tmp_path), project).watermark().isoformat(
         timespec="microseconds"
@@ -70,7 +55,20 @@ def test_deferrable_run_commits_every_window_and_emits_events(emu, tmp_path: Pat
     assert [e.extra["batch_id"] for e in alias_events] == result["batches"]
 
 
-def test_error_event_raises_with_the_server_message(emu, tmp_path: Path):
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(("failed", "", "LabelboxExportFailedError", True), id="server-failed"),
+        pytest.param(
+            ("error", "LabelboxServerError", "LabelboxServerError", False), id="transient"
+        ),
+        pytest.param(("timeout", "", "LabelboxExportTimeoutError", False), id="timeout-no-split"),
+    ],
+)
+def test_only_a_server_failure_forgets_the_pending_export(
+    emu, tmp_path: Path, case: tuple[str, str, str, bool]
+):
+    status, error_type, raised, forgotten = case
     op = LabelboxIncrementalExportOperator(
         task_id="mirror",
         project_id=emu.projects[0]["id"],
@@ -81,7 +79,15 @@ def test_error_event_raises_with_the_server_message(emu, tmp_path: Path):
     context = _context(emu)
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(context)
-    event = {**_fire(deferred.value.trigger), "status": "error", "message": "boom: quota"}
-    with pytest.raises(Exception, match="boom: quota"):
+    fired = fire(deferred.value.trigger)
+    event = {**fired, "status": status, "error_type": error_type, "message": "boom: quota"}
+    if status == "timeout":  # a window too short to split
+        op.pipeline.config = replace(op.pipeline.config, min_split_span=timedelta(days=365))
+    with pytest.raises(Exception, match="boom: quota") as caught:
         op.execute_complete(context, event)
-    assert op.pipeline.ledger.pending_exports() == []  # a retry starts a fresh export
+    assert type(caught.value).__name__ == raised
+    pending = op.pipeline.ledger.pending_exports()
+    assert (pending == []) is forgotten
+    if not forgotten:  # the retry re-attaches to the export this try started
+        again = op.pipeline.start_export(op.pipeline.plan(emu.world.now())[0])
+        assert again.reattached and again.export_id == fired["export_id"]

@@ -38,7 +38,7 @@ def test_retry_reattaches_to_the_persisted_export(emu, make_pipeline, fmt):
     retry = make_pipeline(export_format=fmt)  # a new task try: fresh objects, same ledger
     again = retry.start_export(window)
     assert again.reattached and again.export_id == first.export_id
-    outcome = retry.finish(again, retry.wait(again))
+    outcome = retry.conclude(again, retry.watch(again))
     assert [b.export_id for b in outcome.committed] == [first.export_id]
     assert _exports_created(emu) == created  # the retry created no second export
     assert retry.ledger.pending_exports() == []  # the commit cleared the pending record

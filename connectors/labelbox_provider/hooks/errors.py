@@ -54,6 +54,24 @@ HTTP_STATUS_TO_ERROR: dict[int, type[LabelboxError]] = {
     426: LabelboxPlanLimitError,  # upgrade required
 }
 
+# What to do about each permanent error (never retried): appended to the server's words.
+ADVICE: dict[type[LabelboxError], str] = {
+    LabelboxAuthenticationError: "check the API key (the connection's password field)",
+    LabelboxAuthorizationError: "give the key's user access to this project, or use another key",
+    LabelboxNotFoundError: "check the project id (in the project's URL) and the key's workspace",
+    LabelboxPlanLimitError: "a plan limit was hit: upgrade the plan or wait for the limit to reset",
+    LabelboxInvalidRequestError: "the request was refused: check the export filters and dates",
+    LabelboxOperationNotAllowedError: "this project cannot be exported this way",
+}
+
+
+def advised(err: LabelboxError) -> LabelboxError:
+    """``err`` with its advice appended (permanent errors only; others are returned as is)."""
+    advice = ADVICE.get(type(err))
+    if advice is None:
+        return err
+    return type(err)(f"{err}. What to do: {advice} (not retried)")
+
 
 def _short(text: object) -> str:
     return redact(text)[:MAX_MESSAGE]
@@ -121,9 +139,9 @@ def parse_graphql_response(
         err = _graphql_error(first)
         if isinstance(err, LabelboxRateLimitError):
             err.retry_after = parse_retry_after(headers.get("retry-after"))
-        raise err
+        raise advised(err)
     if status >= 300 or not isinstance(body, Mapping) or "data" not in body:
-        raise _http_error(status, reason, body, headers.get("retry-after"))
+        raise advised(_http_error(status, reason, body, headers.get("retry-after")))
     data = body.get("data")
     if not isinstance(data, dict):
         raise LabelboxServerError("GraphQL answer without a data object")

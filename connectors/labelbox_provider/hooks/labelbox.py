@@ -36,6 +36,7 @@ from labelbox_provider.hooks.export_v1 import validate_v1_filters as _v1_filters
 from labelbox_provider.hooks.export_v2 import Chunk, ExportTaskStatus, StreamHeader
 from labelbox_provider.hooks.frames import FrameItem, FramesDownload, iter_frame_urls
 from labelbox_provider.hooks.frames import iter_v2_frames as _iter_v2_frames
+from labelbox_provider.hooks.polling import poll_delays
 from labelbox_provider.hooks.redact import redact
 from labelbox_provider.hooks.settings import HookSettings, build_settings
 from labelbox_provider.hooks.transport import AsyncTransport, SyncTransport
@@ -137,14 +138,15 @@ class LabelboxHook(BaseHook):
         self, fetch: Callable[[], S], done: Callable[[S], bool], timeout: float, interval: float
     ) -> S:
         deadline = time.monotonic() + timeout
-        while True:
+        for delay in poll_delays(interval):
             state = fetch()
             if done(state):
                 return state
             left = deadline - time.monotonic()
             if left <= 0:
                 raise LabelboxExportTimeoutError(f"not ready after {timeout:g}s; last: {state!r}")
-            time.sleep(min(interval, left))
+            time.sleep(min(delay, left))
+        raise AssertionError("poll_delays is endless")  # pragma: no cover
 
     def test_connection(self) -> tuple[bool, str]:
         """Check the endpoint and the key with one short call; never raises."""

@@ -36,6 +36,7 @@ class HookSettings:
     download_chunk_bytes: int = 1 << 16  # read size when streaming to disk (bytes kept on a break)
     verify_ssl: bool = True  # verify TLS certificates
     jitter: bool = True  # randomise backoff (full jitter)
+    explicit: frozenset[str] = frozenset()  # the settings the connection or hook really set
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -54,7 +55,11 @@ class HookSettings:
         return redact_url(self.endpoint)
 
 
-TUNABLE = {f.name: f.type for f in fields(HookSettings) if f.name not in ("endpoint", "api_key")}
+TUNABLE = {
+    f.name: f.type
+    for f in fields(HookSettings)
+    if f.name not in ("endpoint", "api_key", "explicit")
+}
 
 
 def _coerce(name: str, value: Any) -> Any:
@@ -128,4 +133,5 @@ def build_settings(
     endpoint_source = overrides.get("endpoint") or extras.get("endpoint") or host
     endpoint = resolve_endpoint(endpoint_source, port, schema)
     register_secret(api_key)
-    return replace(HookSettings(), endpoint=endpoint, api_key=api_key, **tuning)
+    explicit = frozenset(tuning)
+    return replace(HookSettings(), endpoint=endpoint, api_key=api_key, explicit=explicit, **tuning)

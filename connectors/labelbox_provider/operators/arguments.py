@@ -64,7 +64,8 @@ def pipeline_options(
     max_lines: int | None,
     max_bytes: int | None,
     export_timeout: float,
-    poll_interval: float,
+    poll_interval: float | None,
+    frames_workers: int | None,
     storage_options: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Keyword options of ``MirrorPipeline`` from operator arguments (types checked)."""
@@ -79,6 +80,7 @@ def pipeline_options(
         "max_bytes": max_bytes,
         "export_timeout": export_timeout,
         "poll_interval": poll_interval,
+        "frames_workers": frames_workers,
         "storage_options": storage_options,
     }
 

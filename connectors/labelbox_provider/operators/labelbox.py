@@ -18,7 +18,6 @@ from typing import Any
 from airflow.sdk import BaseOperator, Context, conf
 
 from labelbox_provider.assets import event_extra, mirror_alias, mirror_asset
-from labelbox_provider.exceptions import LabelboxExportFailedError
 from labelbox_provider.operators import arguments as _args
 from labelbox_provider.operators.metrics import emit_run_metrics
 from labelbox_provider.pipeline.config import (
@@ -26,9 +25,10 @@ from labelbox_provider.pipeline.config import (
     DEFAULT_MAX_SPAN,
     DEFAULT_SETTLE_LAG,
 )
+from labelbox_provider.pipeline.lifecycle import Conclusion
 from labelbox_provider.pipeline.run import MirrorPipeline
-from labelbox_provider.pipeline.types import BatchResult, ExportRef, ExportState, RunSummary
-from labelbox_provider.state.windows import Window, parse_iso
+from labelbox_provider.pipeline.types import BatchResult, ExportRef, RunSummary
+from labelbox_provider.state.windows import Window
 from labelbox_provider.triggers.labelbox import LabelboxExportTrigger
 
 
@@ -49,7 +49,10 @@ class LabelboxIncrementalExportOperator(BaseOperator):
     :param max_lines: split a window whose export has more records than this.
     :param max_bytes: split a window whose export has more bytes than this.
     :param export_timeout: seconds an export may take before its window is split.
-    :param poll_interval: seconds between export status polls.
+    :param poll_interval: longest wait between export status polls (polls start at 0.5 s and
+        double). Default: the connection's ``poll_interval`` extra; given here, it wins.
+    :param frames_workers: concurrent v1 video frames downloads. Default: the connection's
+        ``frames_workers`` extra; given here, it wins.
     :param deferrable: poll in the triggerer (default: ``[operators] default_deferrable``).
     """
 
@@ -73,7 +76,8 @@ class LabelboxIncrementalExportOperator(BaseOperator):
         max_lines: int | None = None,
         max_bytes: int | None = None,
         export_timeout: float = 7200.0,
-        poll_interval: float = 10.0,
+        poll_interval: float | None = None,
+        frames_workers: int | None = None,
         storage_options: dict[str, Any] | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
@@ -97,6 +101,7 @@ class LabelboxIncrementalExportOperator(BaseOperator):
             max_bytes=max_bytes,
             export_timeout=export_timeout,
             poll_interval=poll_interval,
+            frames_workers=frames_workers,
             storage_options=storage_options,
         )
         _args.validate(project_id, destination, mode, self.options)
@@ -162,7 +167,7 @@ class LabelboxIncrementalExportOperator(BaseOperator):
         deadline = time.time() + float(self.options["export_timeout"])
         state = {"queue": queue[1:], "mode": mode, "done": done, "splits": splits}
         trigger = LabelboxExportTrigger(
-            ref.to_dict(), self.labelbox_conn_id, self.options["poll_interval"], deadline, state
+            ref.to_dict(), self.labelbox_conn_id, self.pipeline.poll_interval, deadline, state
         )
         # The state rides in the trigger's event: dag.test() drops the defer kwargs on resume.
         self.defer(trigger=trigger, method_name="execute_complete")
@@ -173,19 +178,9 @@ class LabelboxIncrementalExportOperator(BaseOperator):
         state = event["state"]
         queue, mode, done, splits = state["queue"], state["mode"], state["done"], state["splits"]
         ref = ExportRef.from_dict(event["export"])
-        if event["status"] == "error":
-            self.pipeline.ledger.clear_pending_export(ref.batch_id)
-            raise LabelboxExportFailedError(event["message"])
-        if event["status"] == "timeout":
-            halves = self.pipeline.split(ref, "timed out")
-            if not halves:
-                raise LabelboxExportFailedError(event["message"])
-            outcome_batches, requeue = [], [w.to_dict() for w in halves]
-        else:
-            created = parse_iso(event["created_at"]) if event.get("created_at") else None
-            outcome = self.pipeline.finish(ref, ExportState("success", created_at=created))
-            outcome_batches = [b.to_dict() for b in outcome.committed]
-            requeue = [w.to_dict() for w in outcome.requeue]
+        outcome = self.pipeline.conclude(ref, Conclusion.from_event(event))
+        outcome_batches = [b.to_dict() for b in outcome.committed]
+        requeue = [w.to_dict() for w in outcome.requeue]
         splits += 1 if requeue else 0
         return self._next(context, requeue + queue, mode, done + outcome_batches, splits)
 

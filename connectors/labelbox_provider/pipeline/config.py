@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from labelbox_provider.exceptions import LabelboxConfigError
+from labelbox_provider.hooks.settings import HookSettings
 from labelbox_provider.state.windows import SOURCE_FORMATS
 from labelbox_provider.utc import to_utc
 
@@ -18,7 +20,10 @@ DEFAULT_SETTLE_LAG = timedelta(minutes=10)  # server-side indexing lag we wait o
 DEFAULT_LOOKBACK = timedelta(hours=1)  # overlap with the previous run for late-indexed activity
 DEFAULT_MAX_SPAN = timedelta(days=31)  # longest window one export covers
 DEFAULT_EXPORT_TIMEOUT = 7200.0  # seconds an export may run before its window is split
-DEFAULT_POLL_INTERVAL = 10.0  # seconds between status polls
+# poll_interval and frames_workers: one source each. Left as None (the default) they come from
+# the hook's settings (the connection's extras); given here, they win, logged when they differ
+# from an extra the connection sets (see docs/reliability.md, "Settings").
+CONNECTION_SETTINGS = ("poll_interval", "frames_workers")
 # Export v2 detail params asked for by default: everything the tables hold.
 DEFAULT_V2_PARAMS: dict[str, bool] = {
     "attachments": True,  # data row attachments (data_rows)
@@ -28,6 +33,7 @@ DEFAULT_V2_PARAMS: dict[str, bool] = {
     "performance_details": True,  # seconds to create/review, skipped (labels)
     "label_details": True,  # created/updated/by, reviews (labels, reviews)
 }
+log = logging.getLogger(__name__)
 _PROJECT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")  # cuid-like, path-safe
 
 
@@ -97,11 +103,11 @@ class PipelineConfig:
     max_lines: int | None = None  # records per export before the window is split
     max_bytes: int | None = None  # bytes per export before the window is split
     export_timeout: float = DEFAULT_EXPORT_TIMEOUT  # seconds before a running export is split
-    poll_interval: float = DEFAULT_POLL_INTERVAL  # seconds between status polls
+    poll_interval: float | None = None  # longest wait between polls; None: the connection's
     min_split_span: timedelta = timedelta(seconds=2)  # windows shorter are never split
     export_params: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_V2_PARAMS))
     storage_options: Mapping[str, Any] | None = None  # fsspec options of the destination
-    frames_workers: int = 4  # v1 video frames downloaded in parallel
+    frames_workers: int | None = None  # parallel v1 frames downloads; None: the connection's
 
     def __post_init__(self) -> None:
         check_project_id(self.project_id)
@@ -119,5 +125,25 @@ class PipelineConfig:
         _positive(self.max_lines, "max_lines", allow_none=True)
         _positive(self.max_bytes, "max_bytes", allow_none=True)
         _positive(self.export_timeout, "export_timeout")
-        _positive(self.poll_interval, "poll_interval")
-        _positive(self.frames_workers, "frames_workers")
+        _positive(self.poll_interval, "poll_interval", allow_none=True)
+        _positive(self.frames_workers, "frames_workers", allow_none=True)
+
+
+def resolve_setting(name: str, argument: Any, hook_settings: HookSettings) -> Any:
+    """One value for a setting both the pipeline and the connection know: the argument wins.
+
+    ``hook_settings`` is the hook's ``HookSettings``; its ``explicit`` names the extras the
+    connection really set. An argument that differs from one of those is logged.
+    """
+    connection = getattr(hook_settings, name)
+    if argument is None:
+        return connection
+    if name in hook_settings.explicit and connection != argument:
+        log.warning(
+            "%s=%s (argument) overrides the connection extra %s=%s",
+            name,
+            argument,
+            name,
+            connection,
+        )
+    return argument

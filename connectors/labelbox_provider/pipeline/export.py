@@ -1,4 +1,6 @@
-"""Format-specific steps of the pipeline: start, poll, download and size up an export (v1 or v2).
+"""Format-specific steps of the pipeline: start, download and size up an export (v1 or v2).
+
+Polling and the status mapping are in :mod:`labelbox_provider.pipeline.lifecycle`.
 
 The pipeline talks to Labelbox only through these functions, and they only through the hook
 (:class:`ExportHook` lists the methods used, so any object with them, e.g. the hook built from
@@ -14,8 +16,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from labelbox_provider.pipeline.types import ExportRef, ExportState
-from labelbox_provider.state.windows import Window, isoformat, parse_iso
+from labelbox_provider.pipeline.lifecycle import v1_bounds
+from labelbox_provider.pipeline.types import ExportRef
+from labelbox_provider.state.windows import Window, isoformat
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +63,6 @@ class ExportHook(Protocol):
     ) -> int: ...
 
 
-def v1_bounds(ref: ExportRef) -> tuple[datetime | None, datetime | None]:
-    """The v1 ``last_activity`` filter of an export (open for a reconcile: everything)."""
-    if ref.mode == "reconcile":
-        return None, None
-    return ref.window.filter_bounds()
-
-
 def v1_export_key(project_id: str, window: Window | None) -> str:
     """A stable id for a v1 request: v1 has no export id, the request itself is idempotent."""
     bounds = "all" if window is None else "|".join(isoformat(b) for b in window.filter_bounds())
@@ -102,34 +98,6 @@ def create_export(
     start, end = (None, None) if whole else window.filter_bounds()
     hook.request_export_v1(project_id, last_activity_start=start, last_activity_end=end)
     return v1_export_key(project_id, None if whole else window)
-
-
-def _created(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return parse_iso(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def poll_export(hook: ExportHook, ref: ExportRef) -> ExportState:
-    """One status poll of ``ref`` (v1 re-sends the identical, idempotent request)."""
-    if ref.source_format == "v2":
-        task = hook.get_export_task(ref.export_id)
-        created = _created(getattr(task, "created_at", None))
-        if task.status == "COMPLETE":
-            return ExportState("success", created_at=created)
-        if task.status == "FAILED":
-            message = str(getattr(task, "errors", None) or "export task failed")
-            return ExportState("failed", message=message, created_at=created)
-        return ExportState("running", created_at=created)
-    start, end = v1_bounds(ref)
-    status = hook.request_export_v1(
-        ref.project_id, last_activity_start=start, last_activity_end=end
-    )
-    created = _created(getattr(status, "created_at", None))
-    return ExportState("success" if status.ready else "running", created_at=created)
 
 
 def download_export(

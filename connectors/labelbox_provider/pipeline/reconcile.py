@@ -48,6 +48,7 @@ def reconcile_export(
     *,
     config: PipelineConfig,
     commit: CommitStaged,
+    poll_interval: float,
 ) -> BatchResult:
     """Download the finished whole-project export ``ref``, commit its tombstones batch.
 
@@ -56,7 +57,7 @@ def reconcile_export(
     with tempfile.TemporaryDirectory(prefix="lbx-reconcile-") as tmp:
         work = Path(tmp)
         export_file = download_export(
-            hook, ref, work, timeout=config.export_timeout, poll_interval=config.poll_interval
+            hook, ref, work, timeout=config.export_timeout, poll_interval=poll_interval
         )
         source = work / "source" / "labels"
         write_source_ids(export_file, source / "part-00000.parquet", ref.project_id)

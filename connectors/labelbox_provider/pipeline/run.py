@@ -26,14 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from labelbox_provider.exceptions import (
-    LabelboxExportFailedError,
-    LabelboxExportTimeoutError,
-    LabelboxNotFoundError,
-    WindowError,
-)
-from labelbox_provider.pipeline import commit
-from labelbox_provider.pipeline.config import PipelineConfig
+from labelbox_provider.exceptions import LabelboxNotFoundError, WindowError
+from labelbox_provider.hooks.settings import HookSettings
+from labelbox_provider.pipeline import commit, lifecycle
+from labelbox_provider.pipeline.config import PipelineConfig, resolve_setting
 from labelbox_provider.pipeline.export import (
     ExportHook,
     count_records,
@@ -41,8 +37,8 @@ from labelbox_provider.pipeline.export import (
     download_export,
     download_frames,
     over_budget,
-    poll_export,
 )
+from labelbox_provider.pipeline.lifecycle import Conclusion
 from labelbox_provider.pipeline.reconcile import reconcile_export
 from labelbox_provider.pipeline.types import (
     BatchResult,
@@ -55,6 +51,7 @@ from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import (
     Window,
     batch_id_for,
+    chop,
     horizon,
     plan_backfill,
     plan_incremental,
@@ -102,16 +99,39 @@ class MirrorPipeline:
         return min(to_utc(now), to_utc(self._clock(), "clock"))
 
     def plan(self, now: datetime) -> list[Window]:
-        """Incremental windows: from ``watermark - lookback`` to ``now - settle_lag``."""
+        """Incremental windows: from ``watermark - lookback`` to ``now - settle_lag``.
+
+        A window a killed run had started exporting (its pending export, starting within the
+        lookback of the planned start) is planned as it was, so the rerun re-attaches to that
+        export instead of exporting a slightly shifted window anew.
+        """
         c = self.config
-        return plan_incremental(
+        until = self.horizon_now(now)
+        windows = plan_incremental(
             watermark=self.ledger.watermark(),
             initial_start=c.initial_start,
-            now=self.horizon_now(now),
+            now=until,
             settle_lag=c.settle_lag,
             lookback=c.lookback,
             max_span=c.max_window_span,
         )
+        resumed = self._resumable(windows)
+        if resumed is None:
+            return windows
+        return [resumed, *chop(resumed.end, horizon(until, c.settle_lag), c.max_window_span)]
+
+    def _resumable(self, windows: list[Window]) -> Window | None:
+        """The window of a pending incremental export the plan should resume, if any."""
+        if not windows:
+            return None
+        start, end, fmt = windows[0].start, windows[-1].end, self.config.export_format
+        candidates = [
+            p.window
+            for p in self.ledger.pending_exports()
+            if p.mode == "incremental" and p.source_format == fmt
+            and start <= p.window.start <= start + self.config.lookback and p.window.end <= end
+        ]  # fmt: skip
+        return min(candidates, key=lambda w: w.start, default=None)
 
     def plan_backfill(self, start: datetime, end: datetime, now: datetime) -> list[Window]:
         """Windows of an explicit interval ``[start, end)``, clipped to the settle horizon."""
@@ -176,26 +196,39 @@ class MirrorPipeline:
 
     def poll(self, ref: ExportRef) -> ExportState:
         """One status poll of a started export."""
-        return poll_export(self.hook, ref)
+        return lifecycle.poll(self.hook, ref)
 
-    def wait(self, ref: ExportRef) -> ExportState:
-        """Poll until the export is done; raise on failure or after ``export_timeout``."""
-        deadline = time.monotonic() + self.config.export_timeout
-        while True:
-            state = self.poll(ref)
-            if state.status == "failed":
-                self.ledger.clear_pending_export(ref.batch_id)
-                raise LabelboxExportFailedError(
-                    f"export {ref.export_id} of window {ref.window} failed: {state.message}"
-                )
-            if state.done:
-                return state
-            if time.monotonic() >= deadline:
-                raise LabelboxExportTimeoutError(
-                    f"export {ref.export_id} of window {ref.window} not ready after "
-                    f"{self.config.export_timeout:g}s"
-                )
-            self._sleep(self.config.poll_interval)
+    def watch(self, ref: ExportRef) -> Conclusion:
+        """Poll until the export concludes (success, failed, timeout or error); never raises."""
+        return lifecycle.watch(
+            self.hook,
+            ref,
+            timeout=self.config.export_timeout,
+            poll_interval=self.poll_interval,
+            sleep=self._sleep,
+        )
+
+    def conclude(self, ref: ExportRef, conclusion: Conclusion) -> WindowOutcome:
+        """Commit, split or raise, by the ending (the same in plain and deferrable mode)."""
+        return lifecycle.conclude(self, ref, conclusion)
+
+    def forget(self, ref: ExportRef) -> None:
+        """Drop the pending export of ``ref`` (the server failed it: a retry starts anew)."""
+        self.ledger.clear_pending_export(ref.batch_id)
+
+    @property
+    def poll_interval(self) -> float:
+        """Longest wait between status polls (argument, else the connection's setting)."""
+        return float(self._setting("poll_interval"))
+
+    @property
+    def frames_workers(self) -> int:
+        """Concurrent v1 video frames downloads (argument, else the connection's setting)."""
+        return int(self._setting("frames_workers"))
+
+    def _setting(self, name: str) -> Any:
+        settings = getattr(self.hook, "settings", None) or HookSettings()  # a hook-like fake
+        return resolve_setting(name, getattr(self.config, name), settings)
 
     def finish(self, ref: ExportRef, state: ExportState | None = None) -> WindowOutcome:
         """Download, budget-check, flatten and commit a finished export.
@@ -209,7 +242,7 @@ class MirrorPipeline:
             work = Path(tmp)
             c = self.config
             export_file = download_export(
-                self.hook, ref, work, timeout=c.export_timeout, poll_interval=c.poll_interval
+                self.hook, ref, work, timeout=c.export_timeout, poll_interval=self.poll_interval
             )
             size, records = export_file.stat().st_size, count_records(export_file)
             reason = over_budget(records, size, c.max_lines, c.max_bytes)
@@ -219,7 +252,7 @@ class MirrorPipeline:
                     return WindowOutcome(requeue=tuple(halves), reason=reason)
             frames = None
             if ref.source_format == "v1":
-                frames = download_frames(self.hook, export_file, work, c.frames_workers)
+                frames = download_frames(self.hook, export_file, work, self.frames_workers)
             return WindowOutcome(committed=(self._commit(ref, export_file, frames, extracted_at),))
 
     def split(self, ref: ExportRef, reason: str) -> list[Window]:
@@ -255,14 +288,7 @@ class MirrorPipeline:
     def run_window(self, window: Window, mode: str = "incremental") -> WindowOutcome:
         """Export and commit one window synchronously (split halves are returned, not run)."""
         ref = self.start_export(window, mode)
-        try:
-            state = self.wait(ref)
-        except LabelboxExportTimeoutError:
-            halves = self.split(ref, "timed out")
-            if not halves:
-                raise
-            return WindowOutcome(requeue=tuple(halves), reason="timed out")
-        return self.finish(ref, state)
+        return self.conclude(ref, self.watch(ref))
 
     def run_windows(self, windows: Iterable[Window], mode: str = "incremental") -> RunSummary:
         """Run windows in order; split halves run in place of their window."""
@@ -294,6 +320,14 @@ class MirrorPipeline:
         c = self.config
         end = horizon(self.horizon_now(now), c.settle_lag)
         ref = self.start_export(Window(c.initial_start, end), "reconcile")
-        state = self.wait(ref)
-        detected_at = state.created_at or self.horizon_now(now)
-        return reconcile_export(self.hook, ref, detected_at, config=c, commit=self.commit_staged)
+        conclusion = self.watch(ref)
+        lifecycle.settle(self, ref, conclusion)
+        detected_at = conclusion.created_at or self.horizon_now(now)
+        return reconcile_export(
+            self.hook,
+            ref,
+            detected_at,
+            config=c,
+            commit=self.commit_staged,
+            poll_interval=self.poll_interval,
+        )

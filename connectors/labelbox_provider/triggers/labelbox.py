@@ -1,25 +1,27 @@
 """The trigger of deferrable mode: poll one Labelbox export in the triggerer until it is ready.
 
-It only polls (with the hook's async status calls) and yields exactly one event, then returns::
+It only polls (the lifecycle's async driver, :func:`labelbox_provider.pipeline.lifecycle.awatch`,
+over the hook's async status calls) and yields exactly one event, then returns::
 
-    {"status": "success" | "error" | "timeout", "message": ..., "project_id": ...,
-     "export_id": ..., "batch_id": ..., "export": <ExportRef.to_dict()>, "created_at": ...,
-     "state": <the deferred task's carried state>}
+    {"status": "success" | "failed" | "timeout" | "error", "message": ..., "error_type": ...,
+     "project_id": ..., "export_id": ..., "batch_id": ..., "export": <ExportRef.to_dict()>,
+     "created_at": ..., "state": <the deferred task's carried state>}
 
-The operator's ``execute_complete`` maps the status to a result or a typed exception. The event
-carries ids and times only: no API key, no signed URL.
+``status`` is the :class:`~labelbox_provider.pipeline.lifecycle.ExportEnding`: ``failed`` is
+the server failing the export (the only ending that forgets it), ``error`` an API error that
+outlived the hook's retries (``error_type`` names its class). The operator's ``execute_complete``
+hands the event to the same ``conclude`` as the plain run. The event carries ids, times and
+redacted messages only: no API key, no signed URL.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from labelbox_provider.exceptions import LabelboxError
+from labelbox_provider.pipeline.lifecycle import Conclusion, awatch
 from labelbox_provider.pipeline.types import ExportRef
 
 
@@ -28,8 +30,8 @@ class LabelboxExportTrigger(BaseTrigger):
 
     :param export: the export reference, as ``ExportRef.to_dict()`` (JSON-serialisable).
     :param labelbox_conn_id: the Airflow connection of the Labelbox API.
-    :param poll_interval: seconds between status polls.
-    :param deadline: wall-clock epoch seconds after which the trigger gives up with "timeout".
+    :param poll_interval: longest wait between status polls (they start at 0.5 s and double).
+    :param deadline: wall-clock epoch seconds after which the trigger ends with "timeout".
     :param carry: JSON state of the deferred task, echoed back in the event as ``state``.
     """
 
@@ -61,57 +63,26 @@ class LabelboxExportTrigger(BaseTrigger):
             },
         )
 
-    def _event(self, status: str, message: str, created_at: str | None = None) -> TriggerEvent:
+    def _event(self, conclusion: Conclusion) -> TriggerEvent:
         ref = self.export
         return TriggerEvent(  # type: ignore[no-untyped-call]
             {
-                "status": status,
-                "message": message,
+                **conclusion.to_event(),
                 "project_id": ref["project_id"],
                 "export_id": ref["export_id"],
                 "batch_id": ref["batch_id"],
                 "export": ref,
-                "created_at": created_at,
                 "state": self.carry,
             }
         )
 
-    async def _poll_once(self, hook: Any, ref: ExportRef) -> tuple[str, str, str | None]:
-        """One status call: ``(state, message, created_at)``, state running/success/failed."""
-        if ref.source_format == "v2":
-            task = await hook.aget_export_task(ref.export_id)
-            if task.status == "COMPLETE":
-                return "success", f"export {ref.export_id} is complete", task.created_at
-            if task.status == "FAILED":
-                return "failed", str(task.errors or "export task failed"), task.created_at
-            return "running", "", None
-        start, end = (None, None) if ref.mode == "reconcile" else ref.window.filter_bounds()
-        status = await hook.arequest_export_v1(
-            ref.project_id, last_activity_start=start, last_activity_end=end
-        )
-        if status.ready:
-            return "success", f"v1 export of {ref.project_id} is ready", status.created_at
-        return "running", "", None
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until the export is done; yield one event and return."""
+        """Poll until the export concludes (the lifecycle's async driver); yield one event."""
         from labelbox_provider.hooks.labelbox import LabelboxHook
 
         ref = ExportRef.from_dict(self.export)
         hook = LabelboxHook(labelbox_conn_id=self.labelbox_conn_id)
-        while True:
-            try:
-                state, message, created = await self._poll_once(hook, ref)
-            except LabelboxError as exc:
-                yield self._event("error", f"{type(exc).__name__}: {exc}")
-                return
-            if state == "success":
-                yield self._event("success", message, created)
-                return
-            if state == "failed":
-                yield self._event("error", f"export {ref.export_id} failed: {message}")
-                return
-            if self.deadline is not None and time.time() >= self.deadline:
-                yield self._event("timeout", f"export {ref.export_id} not ready by the deadline")
-                return
-            await asyncio.sleep(self.poll_interval)
+        conclusion = await awatch(
+            hook, ref, deadline=self.deadline, poll_interval=self.poll_interval
+        )
+        yield self._event(conclusion)
