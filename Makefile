@@ -7,7 +7,7 @@ SDK3_VERSION ?= 3.78.1
 SDK7_VERSION ?= 7.17.0
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit install sdk-venvs compose-tool clean
+.PHONY: demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,27 @@ $(VENV)/.installed: pyproject.toml Makefile
 	touch $@
 
 install: $(VENV)/.installed
+
+# The provider as users install it: a wheel (`pip wheel --no-deps`) in a fresh venv with the
+# pinned Airflow. The deployment tests (tests/deploy) run a real Airflow from this venv; they
+# also need the Celery provider (celery < 5.7: 5.7 removed an import the provider uses),
+# asyncpg (Airflow 3.3 also builds an async engine) and the PostgreSQL and Redis clients.
+WHEEL_VENV := .venv-wheel
+WHEEL_EXTRAS ?= s3,postgres
+WHEEL_VENV_PACKAGES = "apache-airflow==$(AIRFLOW_VERSION)" \
+    "apache-airflow-providers-celery==3.26.0" "celery[redis]>=5.5,<5.7" asyncpg psycopg2-binary redis
+PACKAGE_FILES := $(shell find connectors/labelbox_provider -type f -not -path '*/__pycache__/*')
+
+$(WHEEL_VENV)/.installed: pyproject.toml Makefile $(PACKAGE_FILES)
+	rm -rf $(WHEEL_VENV)
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install -q --upgrade pip
+	$(WHEEL_VENV)/bin/pip wheel -q --no-deps -w $(WHEEL_VENV)/dist .
+	$(WHEEL_VENV)/bin/pip install -q $(WHEEL_VENV_PACKAGES) \
+	    "$$(ls $(WHEEL_VENV)/dist/airflow_provider_labelbox_export-*.whl)[$(WHEEL_EXTRAS)]"
+	touch $@
+
+wheel-venv: $(WHEEL_VENV)/.installed
 sdk-venvs: .venv-sdk3/.installed .venv-sdk7/.installed
 
 # `docker-compose config` validates docker-compose.yml in the tests (no engine needed).
@@ -42,7 +63,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-test: install sdk-venvs compose-tool lint typecheck
+test: install sdk-venvs wheel-venv compose-tool lint typecheck
 	$(BIN)/pytest -q
 
 unit: install
@@ -53,4 +74,4 @@ demo: install
 
 
 clean:
-	rm -rf $(VENV) .venv-sdk3 .venv-sdk7 .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-sdk3 .venv-sdk7 $(WHEEL_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
