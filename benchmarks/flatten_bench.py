@@ -55,7 +55,8 @@ def run_decode_stream(src: Path, out: Path) -> None:
 
 
 def run_flatten(src: Path, out: Path, *, fast: bool = True) -> None:
-    from labelbox_provider.transforms import Lineage, flatten_file
+    from labelbox_provider.io.flatten import flatten_file
+    from labelbox_provider.transforms import Lineage
 
     lineage = Lineage("cksynthproject0000000000", "bench", datetime.now(UTC), None, None)
     counts = flatten_file(src, out, lineage, fast=fast)

@@ -40,7 +40,8 @@ def write_export(path: Path, labels: int) -> str:
 def child(name: str, src: Path, out: Path, project_id: str) -> None:
     """Flatten in this process; print seconds, peak RSS and counts as JSON."""
     import pandas  # noqa: F401  (pyarrow imports it at its first conversion: not measured)
-    from labelbox_provider.transforms import Lineage, flatten_file
+    from labelbox_provider.io.flatten import flatten_file
+    from labelbox_provider.transforms import Lineage
 
     lineage = Lineage(project_id, "bench", datetime.now(UTC), None, None)
     start = time.perf_counter()

@@ -27,7 +27,7 @@ def main() -> None:
 
     from labelbox_provider.emulator.testing import running_emulator
     from labelbox_provider.hooks.labelbox import LabelboxHook
-    from labelbox_provider.pipeline import MirrorPipeline
+    from labelbox_provider.pipeline.run import MirrorPipeline
 
     with running_emulator(media_types=["IMAGE"], labels_per_project=args.labels) as emu:
         conn = {"conn_type": "labelbox", "host": emu.url, "password": emu.api_key}

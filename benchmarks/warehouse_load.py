@@ -25,7 +25,7 @@ def make(root: Path, labels: int) -> str:
     from labelbox_provider.io.batch import commit_batch
     from labelbox_provider.state.ledger import Ledger
     from labelbox_provider.state.windows import Window, batch_id_for
-    from labelbox_provider.transforms.schemas import SCHEMAS
+    from labelbox_provider.transforms.tables import SCHEMAS
 
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     w = Window(t0, t0 + timedelta(days=1))

@@ -60,7 +60,7 @@ def build_dag(
         ) -> list[dict[str, str]]:
             """The triggering events' batches; else the named ones; else all not yet loaded."""
             from labelbox_provider.io.warehouse import warehouse_for
-            from labelbox_provider.io.warehouse_refs import refs_from_conf, refs_from_events
+            from labelbox_provider.io.warehouse.refs import refs_from_conf, refs_from_events
 
             refs = refs_from_events(triggering_asset_events)
             if not refs:

@@ -3,7 +3,7 @@
 * Every code block preceded by ``<!-- quote: dags/<file>.py#<region> -->`` must equal, byte for
   byte, the lines between ``# [START <region>]`` and ``# [END <region>]`` of that file, and every
   marked region in ``dags/`` must be quoted.
-* The table reference lists exactly the columns of ``transforms.schemas.SCHEMAS`` per table.
+* The table reference lists exactly the columns of ``transforms.tables.SCHEMAS`` per table.
 * Extras, operator arguments, exceptions, CLI subcommands/flags, emulator options and fault
   kinds named in the README exist in the code.
 """
@@ -99,7 +99,7 @@ def _table_columns(section: str) -> dict[str, list[str]]:
 
 
 def test_table_reference_matches_schemas() -> None:
-    from labelbox_provider.transforms.schemas import LINEAGE_COLUMNS, SCHEMAS
+    from labelbox_provider.transforms.tables import LINEAGE_COLUMNS, SCHEMAS
 
     section = _section(_readme(), "Table reference")
     listed = _table_columns(section)
@@ -122,7 +122,7 @@ def _first_cells(section: str) -> list[str]:
 
 
 def test_connection_extras_are_the_tunables() -> None:
-    from labelbox_provider.hooks._settings import TUNABLE, HookSettings
+    from labelbox_provider.hooks.settings import TUNABLE, HookSettings
 
     section = _section(_readme(), "The connection")
     names = [n for n in _first_cells(section) if n != "endpoint"]
@@ -160,7 +160,7 @@ def test_asset_event_keys() -> None:
 
 def test_exceptions_exist_and_retry_column_matches() -> None:
     from labelbox_provider import exceptions
-    from labelbox_provider.hooks._retry import is_retryable
+    from labelbox_provider.hooks.retry import is_retryable
 
     section = _section(_readme(), "The hook")
     rows = re.findall(

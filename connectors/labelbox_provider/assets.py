@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from airflow.sdk import Asset, AssetAlias
 
-    from labelbox_provider.pipeline_types import BatchResult
+    from labelbox_provider.pipeline.types import BatchResult
 
 ASSET_SCHEME = "x-labelbox-mirror"  # URI scheme of mirror assets ("x-": no normalizer needed)
 MIRROR_ALIAS = "labelbox_mirror"  # name of the AssetAlias operators emit through

@@ -18,9 +18,9 @@ import duckdb
 import pytest
 from labelbox_provider.emulator.testing import running_emulator
 from labelbox_provider.io.current import current_tables
-from labelbox_provider.io.warehouse_duckdb import DuckDBWarehouse
+from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
 from labelbox_provider.state.ledger import Ledger
-from labelbox_provider.transforms.schemas import SCHEMAS
+from labelbox_provider.transforms.tables import SCHEMAS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("airflow_db")]
 
@@ -76,7 +76,7 @@ def _ok(dag: Any, **kwargs: Any) -> None:
 def _mirror(emu: Any, root: str, projects: list[str], *, reconcile: bool = False) -> None:
     """Bring the mirror up to the emulator's clock (what the incremental DAG does daily)."""
     from labelbox_provider.hooks.labelbox import LabelboxHook
-    from labelbox_provider.pipeline import MirrorPipeline
+    from labelbox_provider.pipeline.run import MirrorPipeline
 
     hook = LabelboxHook(labelbox_conn_id="labelbox_default")
     for project in projects:

@@ -8,7 +8,7 @@ from typing import Any
 
 import labelbox_backfill
 import pytest
-from labelbox_provider.pipeline import MirrorPipeline
+from labelbox_provider.pipeline.run import MirrorPipeline
 from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import Window
 

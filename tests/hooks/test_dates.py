@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from labelbox_provider.exceptions import LabelboxConfigError
-from labelbox_provider.hooks._dates import parse_bound, parse_pair, parse_range
+from labelbox_provider.hooks.dates import parse_bound, parse_pair, parse_range
 
 pytestmark = pytest.mark.unit
 

@@ -126,7 +126,7 @@ def _check_v1_resume(emu: EmulatorServer, hook: LabelboxHook, tmp_path: Path) ->
         ]
     )
     result = hook.download_export_v1(project, tmp_path / "v1.json", poll_interval=0.01)
-    from labelbox_provider.jsonstream import iter_raw_records
+    from labelbox_provider.io.jsonstream import iter_raw_records
 
     with open(result.path, "rb") as fp:
         ids = [json.loads(raw)["ID"] for _, raw in iter_raw_records(fp)]

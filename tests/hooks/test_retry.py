@@ -7,8 +7,8 @@ import json
 
 import pytest
 from labelbox_provider import exceptions as ex
-from labelbox_provider.hooks._errors import parse_graphql_response
-from labelbox_provider.hooks._retry import (
+from labelbox_provider.hooks.errors import parse_graphql_response
+from labelbox_provider.hooks.retry import (
     RetryPolicy,
     acall_with_retry,
     call_with_retry,
@@ -158,16 +158,6 @@ def test_answer_maps_to_typed_error_and_retry_decision(
 )
 def test_predicate_on_exceptions(exc: BaseException, retried: bool) -> None:
     assert is_retryable(exc) is retried
-
-
-def test_server_message_is_carried() -> None:
-    body = _gql_error("INTERNAL_SERVER_ERROR", 426, "LBU limit exceeded, upgrade to continue")
-    with pytest.raises(ex.LabelboxPlanLimitError, match="LBU limit exceeded, upgrade to continue"):
-        parse_graphql_response(200, "OK", {}, body)
-
-
-def test_data_is_returned() -> None:
-    assert parse_graphql_response(200, "OK", {}, b'{"data": {"a": 1}}') == {"a": 1}
 
 
 @pytest.mark.parametrize(

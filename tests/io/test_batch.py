@@ -243,8 +243,10 @@ def test_a_table_split_in_several_part_files_commits_whole(
 ) -> None:
     import json
 
+    from labelbox_provider.io import parquet as sink
     from labelbox_provider.io.current import current_tables
-    from labelbox_provider.transforms import Lineage, flatten_file, sink
+    from labelbox_provider.io.flatten import flatten_file
+    from labelbox_provider.transforms import Lineage
 
     monkeypatch.setattr(sink, "BATCH_BYTES", 300)  # tiny row groups, 2 writes per file
     monkeypatch.setattr(sink, "ROW_GROUP_ROWS", 5)

@@ -1,46 +1,7 @@
-"""Fixtures of the operator and pipeline tests: emulator, connection env var, pipelines."""
+"""Fixtures of the operator tests: the emulator and pipelines of the pipeline tests."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
+from tests.pipeline.conftest import emu, make_pipeline
 
-import pytest
-from labelbox_provider.emulator.server import EmulatorServer
-from labelbox_provider.emulator.testing import running_emulator
-from labelbox_provider.pipeline import MirrorPipeline
-
-WORLD = {"media_types": ["IMAGE", "VIDEO"], "labels_per_project": 8}  # small and fast
-INITIAL = datetime(2025, 12, 20, tzinfo=UTC)  # before the emulator's history starts
-
-
-@pytest.fixture
-def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
-    """A small emulator; ``labelbox_default`` points at it through AIRFLOW_CONN_*."""
-    with running_emulator(**WORLD) as server:
-        conn = {"conn_type": "labelbox", "host": server.url, "password": server.api_key}
-        monkeypatch.setenv("AIRFLOW_CONN_LABELBOX_DEFAULT", json.dumps(conn))
-        yield server
-
-
-@pytest.fixture
-def make_pipeline(emu: EmulatorServer, tmp_path: Path) -> Callable[..., MirrorPipeline]:
-    """``make(project_index=0, **options)``: a pipeline on an emulator project, fast polling."""
-    from labelbox_provider.hooks.labelbox import LabelboxHook
-
-    def make(project_index: int = 0, **options: Any) -> MirrorPipeline:
-        defaults: dict[str, Any] = {
-            "initial_start": INITIAL,
-            "settle_lag": timedelta(minutes=10),
-            "lookback": timedelta(hours=1),
-            "max_window_span": timedelta(days=10),
-            "poll_interval": 0.01,
-        }
-        project = emu.projects[project_index]["id"]
-        root = str(tmp_path / "mirror")
-        return MirrorPipeline(LabelboxHook(), root, project, **{**defaults, **options})
-
-    return make
+__all__ = ["emu", "make_pipeline"]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from labelbox_provider.operators._lineage import output_namespace
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
-from labelbox_provider.transforms.schemas import TABLES
+from labelbox_provider.operators.lineage import output_namespace
+from labelbox_provider.transforms.tables import TABLES
 
 pytestmark = pytest.mark.unit
 

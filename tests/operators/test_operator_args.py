@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from labelbox_provider.assets import MIRROR_ALIAS, asset_uri, event_extra, mirror_asset
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
-from labelbox_provider.pipeline_types import BatchResult, ExportRef, RunSummary
+from labelbox_provider.pipeline.types import BatchResult, ExportRef, RunSummary
 from labelbox_provider.state.windows import Window
 
 pytestmark = pytest.mark.unit
@@ -86,7 +86,14 @@ def test_summary_totals_counts_and_round_trips_batches():
 
 
 def test_export_ref_round_trips_and_rejects_unknown_modes():
-    ref = ExportRef("cl1234", W, "backfill", "v1", "v1-abc", "batch")
+    ref = ExportRef(
+        project_id="cl1234",
+        window=W,
+        mode="backfill",
+        source_format="v1",
+        export_id="v1-abc",
+        batch_id="batch",
+    )
     assert ExportRef.from_dict(ref.to_dict()) == ref
     with pytest.raises(ValueError, match="bad export reference"):
         ExportRef.from_dict({**ref.to_dict(), "mode": "weird"})

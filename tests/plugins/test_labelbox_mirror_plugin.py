@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from labelbox_provider.io.batch import commit_batch
 from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import Window, batch_id_for, isoformat
-from labelbox_provider.transforms.schemas import SCHEMAS
+from labelbox_provider.transforms.tables import SCHEMAS
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from labelbox_provider.transforms import RecordContext, v1_record_rows, v2_record_rows
 from labelbox_provider.transforms.common import Rows
-from labelbox_provider.transforms.schemas import ROW_TYPES
+from labelbox_provider.transforms.tables import ROW_TYPES
 
 PROJECT = "proj1"
 # Every file of ../shared/fixtures/real, as they are.

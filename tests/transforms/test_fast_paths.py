@@ -28,8 +28,9 @@ from labelbox_provider.emulator.world import (
     V2Params,
     World,
 )
-from labelbox_provider.transforms import TABLES, Lineage, fast_v1, fast_v2, flatten_file
-from labelbox_provider.transforms import flatten as flatten_module
+from labelbox_provider.io import flatten as flatten_module
+from labelbox_provider.io.flatten import flatten_file
+from labelbox_provider.transforms import TABLES, Lineage, fast_v1, fast_v2
 
 from ._transform_helpers import REAL_FILES
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
-from labelbox_provider.transforms import TABLES, Lineage, flatten_file
+from labelbox_provider.io.flatten import flatten_file
+from labelbox_provider.transforms import TABLES, Lineage
 
 from ._transform_helpers import REAL_FILES
 

@@ -10,7 +10,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 MODULES = [
-    "labelbox_provider.jsonstream",
+    "labelbox_provider.io.jsonstream",
     "labelbox_provider.transforms.common",
     "labelbox_provider.transforms.classifications",
     "labelbox_provider.transforms.objects",

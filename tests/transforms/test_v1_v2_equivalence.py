@@ -17,7 +17,8 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 from labelbox_provider.emulator.world import ALL_MEDIA_TYPES, ExportFilter, V2Params, World
-from labelbox_provider.transforms import KEYS, LINEAGE_COLUMNS, TABLES, Lineage, flatten_file
+from labelbox_provider.io.flatten import flatten_file
+from labelbox_provider.transforms import KEYS, LINEAGE_COLUMNS, TABLES, Lineage
 
 from ._transform_helpers import count_answers
 

@@ -27,13 +27,13 @@ def guarded(handler: Handler) -> Handler:
 
     Argument and configuration errors exit with 2 (nothing was sent); errors talking to
     Labelbox exit with 1. Messages from the hook are already redacted; they are passed through
-    :func:`~labelbox_provider.hooks._redact.redact` again in case a URL slipped in.
+    :func:`~labelbox_provider.hooks.redact.redact` again in case a URL slipped in.
     """
 
     @functools.wraps(handler)
     def run(args: argparse.Namespace) -> int:
         from labelbox_provider.exceptions import LabelboxConfigError, LabelboxError, WindowError
-        from labelbox_provider.hooks._redact import redact
+        from labelbox_provider.hooks.redact import redact
 
         try:
             return handler(args)

@@ -22,7 +22,7 @@ API_KEY_ENV = "LABELBOX_API_KEY"  # where the CLI reads the API key
 def check_endpoint(endpoint: str) -> str:
     """The full GraphQL URL of ``endpoint``; a clear error if it is not an http(s) URL."""
     from labelbox_provider.exceptions import LabelboxConfigError
-    from labelbox_provider.hooks._settings import resolve_endpoint
+    from labelbox_provider.hooks.settings import resolve_endpoint
 
     try:
         return resolve_endpoint(endpoint)

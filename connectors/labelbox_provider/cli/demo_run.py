@@ -129,7 +129,7 @@ def load_dag(config: DemoConfig, project_ids: list[str], initial_start: datetime
 
 def load_new_batches(config: DemoConfig, run: DemoRun) -> int:
     """Load every committed, not yet loaded batch into the DuckDB warehouse; returns how many."""
-    from labelbox_provider.io.warehouse_duckdb import DuckDBWarehouse
+    from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
 
     wh = DuckDBWarehouse(config.warehouse)
     count = 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from labelbox_provider.exceptions import ExportFormatError
-from labelbox_provider.jsonstream import FORMATS
+from labelbox_provider.io.jsonstream import FORMATS
 
 
 def register(subparsers: Any) -> None:
@@ -39,7 +39,8 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Flatten ``args.path`` and print the row counts as one JSON line."""
-    from labelbox_provider.transforms import Lineage, flatten_file
+    from labelbox_provider.io.flatten import flatten_file
+    from labelbox_provider.transforms import Lineage
 
     lineage = Lineage(
         project_id=args.project_id,

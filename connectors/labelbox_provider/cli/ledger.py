@@ -17,8 +17,9 @@ from labelbox_provider.cli._common import (
     render_table,
 )
 from labelbox_provider.io import fs as fsu
+from labelbox_provider.state.codec import to_builtins
 from labelbox_provider.state.ledger import WATERMARK_FILE, Ledger, Manifest
-from labelbox_provider.state.windows import Window, isoformat, merge, parse_iso
+from labelbox_provider.state.windows import Window, merge, parse_iso
 
 BATCH_COLUMNS = (
     "mode",  # incremental / backfill / reconcile
@@ -45,33 +46,27 @@ class LedgerStatus:
     gaps: list[Window]  # uncovered parts of [start, until)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "project_id": self.project_id,
-            "watermark": _iso(self.watermark),
-            "initial_start": _iso(self.initial_start),
-            "range": {"start": _iso(self.start), "until": _iso(self.until)},
-            "gaps": [g.to_dict() for g in self.gaps],
-            "batches": [_batch_dict(m) for m in self.manifests],
-        }
+        """JSON-ready form, each batch summarised (its files counted, not listed)."""
+        data: dict[str, Any] = to_builtins(
+            {
+                "project_id": self.project_id,
+                "watermark": self.watermark,
+                "initial_start": self.initial_start,
+                "range": {"start": self.start, "until": self.until},
+                "gaps": self.gaps,
+                "batches": [_batch_summary(m) for m in self.manifests],
+            }
+        )
+        return data
 
 
-def _iso(value: datetime | None) -> str | None:
-    return None if value is None else isoformat(value)
+_SUMMARY_KEYS = ("batch_id", "mode", "source_format", "window", "export_id", "extracted_at")
 
 
-def _batch_dict(m: Manifest) -> dict[str, Any]:
-    return {
-        "batch_id": m.batch_id,
-        "mode": m.mode,
-        "source_format": m.source_format,
-        "window": m.window.to_dict(),
-        "export_id": m.export_id,
-        "extracted_at": isoformat(m.extracted_at),
-        "counts": dict(sorted(m.counts.items())),
-        "files": len(m.files),
-        "bytes": sum(f.size for f in m.files),
-    }
+def _batch_summary(m: Manifest) -> dict[str, Any]:
+    data = m.to_dict()
+    summary = {key: data[key] for key in (*_SUMMARY_KEYS, "counts")}
+    return {**summary, "files": len(m.files), "bytes": sum(f.size for f in m.files)}
 
 
 def ledger_status(

@@ -3,7 +3,7 @@
 Without ``--start``/``--end`` the run is incremental: from the watermark (minus the lookback)
 to ``--now`` minus the settle lag, exactly what the scheduled DAG does. With them it exports the
 explicit window ``[start, end)`` as backfill batches (the watermark never moves back). The same
-:class:`~labelbox_provider.pipeline.MirrorPipeline` as the operator does the work.
+:class:`~labelbox_provider.pipeline.run.MirrorPipeline` as the operator does the work.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from labelbox_provider.cli._common import (
 from labelbox_provider.cli._hook import API_KEY_ENV, build_hook, check_endpoint
 from labelbox_provider.cli.progress import Progress
 from labelbox_provider.exceptions import CliError
-from labelbox_provider.pipeline_types import BatchResult, RunSummary
+from labelbox_provider.pipeline.types import BatchResult, RunSummary
 
 if TYPE_CHECKING:
-    from labelbox_provider.pipeline import MirrorPipeline
+    from labelbox_provider.pipeline.run import MirrorPipeline
     from labelbox_provider.state.windows import Window
 
 
@@ -110,7 +110,7 @@ def render_summary(summary: RunSummary) -> str:
 
 def pull_project(hook: Any, args: argparse.Namespace, project_id: str, now: datetime) -> RunSummary:
     """Plan and run the windows of one project."""
-    from labelbox_provider.pipeline import MirrorPipeline
+    from labelbox_provider.pipeline.run import MirrorPipeline
 
     pipe = MirrorPipeline(hook, args.root, project_id, **pipeline_options(args))
     if args.start is not None:
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
     """Entry point of ``labelbox-export pull``."""
     _check_args(args)
     quiet_airflow_import(args.verbose)
-    from labelbox_provider.pipeline import wall_now
+    from labelbox_provider.pipeline.run import wall_now
 
     now = args.now or wall_now()
     hook = build_hook(endpoint=args.endpoint, conn_id=args.conn_id)

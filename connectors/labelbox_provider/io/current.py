@@ -142,7 +142,7 @@ def _quote(text: str) -> str:
 def _empty_schema(table: str) -> pa.Schema:
     """Schema for a table with no committed file yet (the real one when schemas exist)."""
     try:
-        from labelbox_provider.transforms.schemas import SCHEMAS
+        from labelbox_provider.transforms.tables import SCHEMAS
 
         schema: pa.Schema = SCHEMAS[table]
         return schema

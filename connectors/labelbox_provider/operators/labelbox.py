@@ -19,17 +19,14 @@ from airflow.sdk import BaseOperator, Context, conf
 
 from labelbox_provider.assets import event_extra, mirror_alias, mirror_asset
 from labelbox_provider.exceptions import LabelboxExportFailedError
-from labelbox_provider.operators import _args
-from labelbox_provider.pipeline import MirrorPipeline
-from labelbox_provider.pipeline_types import (
+from labelbox_provider.operators import arguments as _args
+from labelbox_provider.pipeline.config import (
     DEFAULT_LOOKBACK,
     DEFAULT_MAX_SPAN,
     DEFAULT_SETTLE_LAG,
-    BatchResult,
-    ExportRef,
-    ExportState,
-    RunSummary,
 )
+from labelbox_provider.pipeline.run import MirrorPipeline
+from labelbox_provider.pipeline.types import BatchResult, ExportRef, ExportState, RunSummary
 from labelbox_provider.state.windows import Window, parse_iso
 from labelbox_provider.triggers.labelbox import LabelboxExportTrigger
 
@@ -219,7 +216,7 @@ class LabelboxIncrementalExportOperator(BaseOperator):
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """OpenLineage input (the project) and outputs (the tables), when OpenLineage is here."""
-        from labelbox_provider.operators._lineage import lineage_of
+        from labelbox_provider.operators.lineage import lineage_of
 
         return lineage_of(self.project_id, self.destination)
 

@@ -18,11 +18,12 @@ import posixpath
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Self
 
 from fsspec import AbstractFileSystem
 
 from labelbox_provider.io import fs as fsu
+from labelbox_provider.state.codec import JsonRecord
 from labelbox_provider.state.windows import (
     COVERING_MODES,
     Window,
@@ -32,6 +33,7 @@ from labelbox_provider.state.windows import (
     parse_iso,
 )
 from labelbox_provider.state.windows import gaps as window_gaps
+from labelbox_provider.utc import to_utc
 
 MANIFEST_VERSION = 1  # bump when the manifest JSON changes incompatibly
 LEDGER_DIR = "_ledger"  # manifests, one JSON per committed batch
@@ -41,7 +43,7 @@ WATERMARK_FILE = "_watermark.json"  # the project's watermark
 
 
 @dataclass(frozen=True)
-class ManifestFile:
+class ManifestFile(JsonRecord):
     """One committed Parquet file of a batch."""
 
     table: str  # table the file belongs to (e.g. "labels")
@@ -50,20 +52,13 @@ class ManifestFile:
     size: int  # bytes
     sha256: str  # hex digest of the bytes
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "table": self.table,
-            "path": self.path,
-            "rows": self.rows,
-            "size": self.size,
-            "sha256": self.sha256,
-        }
-
 
 @dataclass(frozen=True)
-class Manifest:
-    """The record of one committed batch; writing it is the commit point."""
+class Manifest(JsonRecord):
+    """The record of one committed batch; writing it is the commit point.
+
+    Its JSON form carries ``manifest_version`` besides the fields.
+    """
 
     batch_id: str  # deterministic id (see ``batch_id_for``)
     project_id: str  # Labelbox project id
@@ -76,76 +71,41 @@ class Manifest:
     counts: dict[str, int] = field(default_factory=dict)  # rows per table
     files: tuple[ManifestFile, ...] = ()  # every data file of the batch
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extracted_at", to_utc(self.extracted_at, "extracted_at"))
+
     def files_for(self, table: str) -> list[ManifestFile]:
         """Files of one table."""
         return [f for f in self.files if f.table == table]
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "manifest_version": MANIFEST_VERSION,
-            "batch_id": self.batch_id,
-            "project_id": self.project_id,
-            "window": self.window.to_dict(),
-            "source_format": self.source_format,
-            "mode": self.mode,
-            "export_id": self.export_id,
-            "extracted_at": isoformat(self.extracted_at),
-            "attempt": self.attempt,
-            "counts": dict(sorted(self.counts.items())),
-            "files": [f.to_dict() for f in self.files],
-        }
+        """JSON-ready form, with the manifest version and the counts sorted by table."""
+        data = super().to_dict()
+        data["counts"] = dict(sorted(self.counts.items()))
+        return {"manifest_version": MANIFEST_VERSION, **data}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Manifest:
-        """Inverse of :meth:`to_dict`."""
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Inverse of :meth:`to_dict`; refuses a manifest of another version."""
         version = data.get("manifest_version")
         if version != MANIFEST_VERSION:
             raise ValueError(f"unsupported manifest version {version!r}")
-        return cls(
-            batch_id=data["batch_id"],
-            project_id=data["project_id"],
-            window=Window.from_dict(data["window"]),
-            source_format=data["source_format"],
-            mode=data["mode"],
-            export_id=data["export_id"],
-            extracted_at=parse_iso(data["extracted_at"]),
-            attempt=int(data["attempt"]),
-            counts={str(k): int(v) for k, v in data["counts"].items()},
-            files=tuple(ManifestFile(**f) for f in data["files"]),
-        )
+        return super().from_dict({k: v for k, v in data.items() if k != "manifest_version"})
 
 
 @dataclass(frozen=True)
-class PendingExport:
-    """An export that was started for a window but whose batch is not committed yet."""
+class PendingExport(JsonRecord):
+    """An export that was started for a window but whose batch is not committed yet.
+
+    :class:`~labelbox_provider.pipeline.types.ExportRef` is a pending export plus its project
+    and whether a retry re-attached to it.
+    """
 
     batch_id: str  # the batch the export will become
     window: Window  # its window
     source_format: str  # "v1" or "v2"
     mode: str  # run kind
     export_id: str  # server-side id to re-attach to
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "batch_id": self.batch_id,
-            "window": self.window.to_dict(),
-            "source_format": self.source_format,
-            "mode": self.mode,
-            "export_id": self.export_id,
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> PendingExport:
-        """Inverse of :meth:`to_dict`."""
-        return cls(
-            batch_id=data["batch_id"],
-            window=Window.from_dict(data["window"]),
-            source_format=data["source_format"],
-            mode=data["mode"],
-            export_id=data["export_id"],
-        )
 
 
 class Ledger:

@@ -18,6 +18,8 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 
 from labelbox_provider.exceptions import WindowError
+from labelbox_provider.state import codec
+from labelbox_provider.state.codec import JsonRecord
 from labelbox_provider.utc import to_utc
 
 SECOND = timedelta(seconds=1)  # granularity of the export API's date filters
@@ -38,8 +40,8 @@ def ceil_second(value: datetime) -> datetime:
 
 
 @dataclass(frozen=True, order=True)
-class Window:
-    """A half-open UTC interval ``[start, end)`` with ``start < end``.
+class Window(JsonRecord):
+    """A half-open UTC interval ``[start, end)`` with ``start < end``; JSON ``{start, end}``.
 
     >>> from datetime import UTC
     >>> w = Window(datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC))
@@ -75,24 +77,13 @@ class Window:
         """
         return floor_second(self.start), ceil_second(self.end)
 
-    def to_dict(self) -> dict[str, str]:
-        """JSON-ready form (ISO 8601, UTC, ``Z`` suffix)."""
-        return {"start": isoformat(self.start), "end": isoformat(self.end)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, str]) -> Window:
-        """Inverse of :meth:`to_dict`."""
-        return cls(parse_iso(data["start"]), parse_iso(data["end"]))
-
     def __str__(self) -> str:
         return f"[{isoformat(self.start)}, {isoformat(self.end)})"
 
 
 def isoformat(value: datetime) -> str:
     """ISO 8601 in UTC with microseconds and a ``Z`` suffix (stable, sortable)."""
-    return (
-        to_utc(value, error=WindowError).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    )
+    return codec.isoformat(value, error=WindowError)
 
 
 def parse_iso(text: str) -> datetime:

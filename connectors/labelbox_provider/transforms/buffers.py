@@ -21,14 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .columns import F64, POINTS
 from .common import Row
-from .schemas import ROW_TYPES
+from .tables import F64, POINTS, ROW_TYPES
 
 _CONVERT_ERRORS = (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError)
 
@@ -316,3 +315,14 @@ class TableRows:
         """Forget every buffered row (the lists are kept: builders hold their ``append``)."""
         for shape in self.shapes:
             shape.clear()
+
+
+class RowBuffers(Protocol):
+    """What the typed fast paths append to: the buffered rows of every table and the record
+    keys (the Parquet writer's :class:`labelbox_provider.io.parquet.TableSink`)."""
+
+    tables: dict[str, TableRows]
+    keys: RecordKeys
+
+    def discard(self, position: int) -> None:
+        """Forget every row of the record at ``position``."""

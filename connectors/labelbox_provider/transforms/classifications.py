@@ -8,7 +8,8 @@ enclosing question), ``parent_answer_feature_id`` and ``depth`` (0 = top level),
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from labelbox_provider.exceptions import TransformError
 
@@ -30,6 +31,9 @@ _V2_QUESTION = frozenset(
 _V2_ANSWER = frozenset(
     {"feature_id", "feature_schema_id", "name", "value", "classifications", "message_id"}
 )
+
+
+P = TypeVar("P")
 
 
 class Parent(NamedTuple):
@@ -64,40 +68,88 @@ class Parent(NamedTuple):
         }
 
 
-def v1_classification_rows(items: Any, parent: Parent) -> list[Row]:
-    """Rows for a v1 ``classifications`` list (answer / answers / dropdown list / free text).
+class Tree(Generic[P]):
+    """How one reading of a classification tree (a format, typed or plain) answers what
+    :func:`walk` asks; ``P`` is the parent the rows carry."""
 
-    Nested lists (the checklist extra-list quirk) are flattened.
+    def question(self, question: Any, parent: P) -> tuple[Any, str, Sequence[Any]]:
+        """What the rows of ``question`` share (handed back with each answer), its answer kind,
+        and its answers (a free-text question: one, None); answers are checked by the caller,
+        as it reads them."""
+        raise NotImplementedError
 
-    >>> rows = v1_classification_rows(
-    ...     [{"featureId": "q", "title": "color", "answers": [{"featureId": "a1", "title": "red"},
-    ...      {"featureId": "a2", "title": "blue", "classifications": [{"featureId": "q2",
-    ...      "title": "why", "answer": "sky"}]}]}], Parent({"label_id": "L"}))
-    >>> for r in rows:
-    ...     print(r["feature_id"], r["kind"], r.get("answer_name"), r.get("text_answer"),
-    ...           r["depth"])
-    q checklist red None 0
-    q checklist blue None 0
-    q2 text None sky 1
+    def answer_nested(self, kind: str, answer: Any) -> Any:
+        """The questions nested under ``answer`` (falsy: none)."""
+        raise NotImplementedError
+
+    def question_nested(self, question: Any) -> Any:
+        """The questions nested directly under ``question`` (falsy: none)."""
+        raise NotImplementedError
+
+    def child(self, parent: P, question: Any, answer: Any) -> P:
+        """The parent of the questions nested under ``question`` (and ``answer``, or None)."""
+        raise NotImplementedError
+
+
+def walk(items: Iterable[Any], parent: P, tree: Tree[P]) -> Iterator[tuple[P, Any, str, int, Any]]:
+    """Every selected answer of a classification list, depth first in export order, as
+    ``(parent, shared, kind, position, answer)``: a question's answers in turn, each followed by
+    the questions nested under it, then the questions nested under the question. A list inside
+    the list (the checklist extra-list quirk) is flattened. The one nested-question walk: the
+    row functions and the typed fast paths differ only in their :class:`Tree`.
     """
-    out: list[Row] = []
-    add_v1_classification_rows(out, items, parent)
-    return out
-
-
-def add_v1_classification_rows(out: list[Row], items: Any, parent: Parent) -> None:
-    """:func:`v1_classification_rows`, appended to ``out`` (no intermediate list)."""
-    _v1_questions(as_list(items, "classifications"), parent, parent.prefix(), out)
-
-
-def _v1_questions(items: list[Any], parent: Parent, prefix: Row, out: list[Row]) -> None:
+    question, answer_nested, child = tree.question, tree.answer_nested, tree.child
     for item in items:
         if type(item) is list:
-            _v1_questions(item, parent, prefix, out)
+            yield from walk(item, parent, tree)
             continue
+        shared, kind, answers = question(item, parent)
+        for position, answer in enumerate(answers):
+            yield parent, shared, kind, position, answer
+            nested = answer_nested(kind, answer)
+            if nested:
+                yield from walk(nested, child(parent, item, answer), tree)
+        nested = tree.question_nested(item)
+        if nested:
+            yield from walk(nested, child(parent, item, None), tree)
+
+
+class _PlainTree(Tree[Parent]):
+    """The row functions' reading: JSON values, checked as they are read."""
+
+    ID = "featureId"
+
+    def __init__(self) -> None:
+        self._prefixes: dict[int, tuple[Parent, Row]] = {}
+
+    def prefix(self, parent: Parent) -> Row:
+        """``parent.prefix()``, built once per parent."""
+        cached = self._prefixes.get(id(parent))
+        if cached is None or cached[0] is not parent:
+            cached = self._prefixes[id(parent)] = (parent, parent.prefix())
+        return cached[1]
+
+    def answer_nested(self, kind: str, answer: Any) -> Any:
+        if kind == "text":
+            return None
+        nested = as_dict(answer, "classification answer").get("classifications")
+        return as_list(nested, "nested") if nested else None
+
+    def question_nested(self, question: Any) -> Any:
+        nested = question.get("classifications")
+        return as_list(nested, "nested") if nested else None
+
+    def child(self, parent: Parent, question: Any, answer: Any) -> Parent:
+        key = self.ID
+        return parent.child(question.get(key), None if answer is None else answer.get(key))
+
+
+class _V1Tree(_PlainTree):
+    def question(self, question: Any, parent: Parent) -> tuple[Any, str, Sequence[Any]]:
+        item = question
         get = item.get if type(item) is dict else as_dict(item, "classification").get
         row = {
-            **prefix,
+            **self.prefix(parent),
             "feature_id": get("featureId"),
             "schema_id": get("schemaId"),
             "name": get("title"),
@@ -110,13 +162,67 @@ def _v1_questions(items: list[Any], parent: Parent, prefix: Row, out: list[Row])
         row["kind"] = kind
         if kind == "text":
             row["text_answer"] = text(get("answer"), "classification.answer")
-            row["answer_position"] = 0
-            out.append(row)
-        for position, answer in enumerate(answers):
-            _v1_answer(row, position, answer, parent, out)
-        if get("classifications"):  # questions nested directly under a question
-            child = parent.child(row["feature_id"], None)
-            _v1_questions(as_list(get("classifications"), "nested"), child, child.prefix(), out)
+            return row, kind, (None,)
+        return row, kind, answers
+
+
+class _V2Tree(_PlainTree):
+    ID = "feature_id"
+
+    def question(self, question: Any, parent: Parent) -> tuple[Any, str, Sequence[Any]]:
+        get = as_dict(question, "classification").get
+        feature_id = get("feature_id")
+        row = {
+            **self.prefix(parent),
+            "feature_id": feature_id,
+            "schema_id": get("feature_schema_id"),
+            "name": get("name"),
+            "value": get("value"),
+            "message_id": get("message_id"),
+            "extra_json": extra_json(question, _V2_QUESTION),
+        }
+        segments = parent.segments
+        if segments and feature_id in segments:
+            row["segments"] = segments[feature_id]
+        kind, answers = _v2_answers(question)
+        row["kind"] = kind
+        out, message_id = [], None
+        for answer, own in answers:  # an answer's message id holds for the answers after it
+            message_id = own if own is not None else message_id
+            out.append((answer, message_id))
+        return row, kind, out
+
+    def answer_nested(self, kind: str, answer: Any) -> Any:
+        return super().answer_nested(kind, answer[0])
+
+    def child(self, parent: Parent, question: Any, answer: Any) -> Parent:
+        return super().child(parent, question, None if answer is None else answer[0])
+
+
+def add_v1_classification_rows(out: list[Row], items: Any, parent: Parent) -> None:
+    """Append to ``out`` the rows of a v1 ``classifications`` list (answer / answers / dropdown
+    list / free text). Nested lists (the checklist extra-list quirk) are flattened.
+
+    >>> rows: list[Row] = []
+    >>> add_v1_classification_rows(rows,
+    ...     [{"featureId": "q", "title": "color", "answers": [{"featureId": "a1", "title": "red"},
+    ...      {"featureId": "a2", "title": "blue", "classifications": [{"featureId": "q2",
+    ...      "title": "why", "answer": "sky"}]}]}], Parent({"label_id": "L"}))
+    >>> for r in rows:
+    ...     print(r["feature_id"], r["kind"], r.get("answer_name"), r.get("text_answer"),
+    ...           r["depth"])
+    q checklist red None 0
+    q checklist blue None 0
+    q2 text None sky 1
+    """
+    out_append = out.append
+    for _, row, kind, position, answer in walk(
+        as_list(items, "classifications"), parent, _V1Tree()
+    ):
+        if kind == "text":
+            out_append({**row, "answer_position": 0})
+        else:
+            out_append(_v1_answer_row(row, position, answer))
 
 
 def _v1_answers(question: dict[str, Any]) -> tuple[str, list[Any]]:
@@ -132,26 +238,19 @@ def _v1_answers(question: dict[str, Any]) -> tuple[str, list[Any]]:
     return "text", []
 
 
-def _v1_answer(question: Row, position: int, answer: Any, parent: Parent, out: list[Row]) -> None:
+def _v1_answer_row(question: Row, position: int, answer: Any) -> Row:
     get = answer.get if type(answer) is dict else as_dict(answer, "classification answer").get
-    answer_id = get("featureId")
     extra = None if _V1_ANSWER.issuperset(answer) else extra_json(answer, _V1_ANSWER)
-    out.append(
-        {
-            **question,
-            "answer_position": position,
-            "answer_feature_id": answer_id,
-            "answer_schema_id": get("schemaId"),
-            "answer_name": get("title"),
-            "answer_value": get("value"),
-            "answer_keyframe": get("keyframe"),
-            "extra_json": _merge_extra(question["extra_json"], extra),
-        }
-    )
-    nested = get("classifications")
-    if nested:
-        child = parent.child(question["feature_id"], answer_id)
-        _v1_questions(as_list(nested, "nested"), child, child.prefix(), out)
+    return {
+        **question,
+        "answer_position": position,
+        "answer_feature_id": get("featureId"),
+        "answer_schema_id": get("schemaId"),
+        "answer_name": get("title"),
+        "answer_value": get("value"),
+        "answer_keyframe": get("keyframe"),
+        "extra_json": _merge_extra(question["extra_json"], extra),
+    }
 
 
 def _merge_extra(question_extra: str | None, answer_extra: str | None) -> str | None:
@@ -171,42 +270,21 @@ def v2_classification_rows(items: Any, parent: Parent) -> list[Row]:
     [('radio', 'yes', 0)]
     """
     out: list[Row] = []
-    _v2_questions(as_list(items, "classifications"), parent, parent.prefix(), out)
+    for _, row, kind, position, (answer, message_id) in walk(
+        as_list(items, "classifications"), parent, _V2Tree()
+    ):
+        question = row if message_id is None else {**row, "message_id": message_id}
+        if kind == "text":
+            out.append(
+                {
+                    **question,
+                    "answer_position": position,
+                    "text_answer": as_dict(answer, "text_answer").get("content"),
+                }
+            )
+        else:
+            out.append(_v2_answer_row(question, position, answer))
     return out
-
-
-def _v2_questions(items: list[Any], parent: Parent, prefix: Row, out: list[Row]) -> None:
-    segments = parent.segments
-    for item in items:
-        if type(item) is list:
-            _v2_questions(item, parent, prefix, out)
-            continue
-        get = as_dict(item, "classification").get
-        feature_id = get("feature_id")
-        row = {
-            **prefix,
-            "feature_id": feature_id,
-            "schema_id": get("feature_schema_id"),
-            "name": get("name"),
-            "value": get("value"),
-            "message_id": get("message_id"),
-            "extra_json": extra_json(item, _V2_QUESTION),
-        }
-        if segments and feature_id in segments:
-            row["segments"] = segments[feature_id]
-        kind, answers = _v2_answers(item)
-        row["kind"] = kind
-        for position, (answer, message_id) in enumerate(answers):
-            if message_id is not None:
-                row = {**row, "message_id": message_id}
-            if kind == "text":
-                content = as_dict(answer, "text_answer").get("content")
-                out.append({**row, "answer_position": position, "text_answer": content})
-            else:
-                _v2_answer(row, position, answer, parent, out)
-        if get("classifications"):
-            child = parent.child(feature_id, None)
-            _v2_questions(as_list(get("classifications"), "nested"), child, child.prefix(), out)
 
 
 def _v2_answers(question: dict[str, Any]) -> tuple[str, list[tuple[Any, Any]]]:
@@ -245,22 +323,14 @@ def _conversational(entries: Any, inner: str) -> list[tuple[Any, Any]]:
     return out
 
 
-def _v2_answer(question: Row, position: int, answer: Any, parent: Parent, out: list[Row]) -> None:
+def _v2_answer_row(question: Row, position: int, answer: Any) -> Row:
     get = as_dict(answer, "classification answer").get
-    answer_id = get("feature_id")
-    extra = extra_json(answer, _V2_ANSWER)
-    out.append(
-        {
-            **question,
-            "answer_position": position,
-            "answer_feature_id": answer_id,
-            "answer_schema_id": get("feature_schema_id"),
-            "answer_name": get("name"),
-            "answer_value": get("value"),
-            "extra_json": _merge_extra(question["extra_json"], extra),
-        }
-    )
-    nested = get("classifications")
-    if nested:
-        child = parent.child(question["feature_id"], answer_id)
-        _v2_questions(as_list(nested, "nested"), child, child.prefix(), out)
+    return {
+        **question,
+        "answer_position": position,
+        "answer_feature_id": get("feature_id"),
+        "answer_schema_id": get("feature_schema_id"),
+        "answer_name": get("name"),
+        "answer_value": get("value"),
+        "extra_json": _merge_extra(question["extra_json"], extra_json(answer, _V2_ANSWER)),
+    }

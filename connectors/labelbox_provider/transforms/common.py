@@ -12,7 +12,7 @@ import msgspec
 from labelbox_provider.exceptions import TransformError
 from labelbox_provider.utc import to_utc
 
-from .schemas import TABLES
+from .tables import TABLES
 
 Row = dict[str, Any]
 Rows = dict[str, list[Row]]

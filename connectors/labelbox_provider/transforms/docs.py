@@ -1,7 +1,7 @@
 """Render the table reference (``docs/tables.md``) from the pinned schemas.
 
 The text of each column lives once, as ``doc`` metadata on its Arrow field in
-:mod:`.schemas`; this module turns it into Markdown so the reference cannot drift from the
+:mod:`.tables`; this module turns it into Markdown so the reference cannot drift from the
 code (a unit test compares the file with :func:`tables_markdown`).
 
     python -m labelbox_provider.transforms.docs > docs/tables.md
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from .schemas import KEYS, LINEAGE_COLUMNS, SCHEMAS, TABLES
+from .tables import KEYS, LINEAGE_COLUMNS, SCHEMAS, TABLES
 
 TABLE_INTROS: dict[str, str] = {
     "data_rows": "One row per data row (asset) in a batch. v1 repeats it on every label record "
@@ -42,7 +42,7 @@ def tables_markdown() -> str:
     lines = [
         "# Table reference",
         "",
-        "Generated from `labelbox_provider/transforms/schemas.py` by",
+        "Generated from `labelbox_provider/transforms/tables.py` by",
         "`python -m labelbox_provider.transforms.docs`; do not edit by hand.",
         "",
         "Sources are written `v1 <key>` (export v1 JSON record) and `v2 <path>` (export v2",

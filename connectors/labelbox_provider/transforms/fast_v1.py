@@ -21,8 +21,23 @@ from msgspec import UNSET, UnsetType
 from labelbox_provider.exceptions import TransformError
 
 from .common import flag, open_ring, to_json, ts
-from .typed import Box, FastPath, Float, Int64, Point, Strict, Vertex, media_columns
-from .v1 import _project_from_url, _relationship, _workflow
+from .typed import (
+    REVIEWS,
+    Box,
+    FastPath,
+    Float,
+    Int64,
+    Layout,
+    Point,
+    Strict,
+    TypedParent,
+    TypedTree,
+    Vertex,
+    geometry_rows,
+    media_columns,
+    question_rows,
+)
+from .v1 import project_from_url, relationship_row, workflow_rows
 
 _FEATURE = {  # v1 key of each field whose name is not its key (subclasses inherit the map)
     "feature_id": "featureId",
@@ -150,44 +165,148 @@ class V1Record(Strict, rename=_RECORD_KEYS):
 
 
 _KEYS = ("project_id", "label_id", "data_row_id")
-# Column order of the tuples below (keyed shapes: the keys come from the record).
-_OBJECT = (
-    "feature_id", "schema_id", "name", "value", "color", "instance_uri", "keyframe",
-    "page_number", "page_unit", "kind", "bbox_top", "bbox_left", "bbox_height", "bbox_width",
-    "points", "point_x", "point_y", "mask_url",
-)  # fmt: skip
-_QUESTION = (
-    "parent_object_feature_id", "parent_feature_id", "parent_answer_feature_id", "depth",
-    "feature_id", "schema_id", "name", "value", "message_id", "scope", "kind",
-    "answer_position", "answer_feature_id", "answer_schema_id", "answer_name", "answer_value",
-    "answer_keyframe", "text_answer",
-)  # fmt: skip
-_LABEL = (
-    "project_name", "row_data_url", "external_id", "global_key", "dataset_name", "media_type",
-    "created_at", "updated_at", "created_by", "seconds_to_label", "seconds_to_create",
-    "seconds_to_review", "agreement", "benchmark_agreement", "benchmark_id", "is_benchmark",
-    "view_label_url", "has_open_issues", "skipped", "workflow_task_name", "data_split",
-)  # fmt: skip
-_DATA_ROW = (
-    "project_id", "data_row_id", "global_key", "external_id", "row_data_url", "dataset_name",
-    "media_type", "mime_type", "width", "height", "media_attributes_json", "metadata_json",
-    "data_split", "project_name", "workflow_task_name",
-)  # fmt: skip
-_Parent = tuple[int, str | None, str | None, str | None, int]
+# The tuples of each shape (keyed shapes: the keys come from the record), each column named.
+_OBJECT = Layout(
+    "objects",
+    {"feature_id", "schema_id", "name", "value", "color", "instance_uri", "keyframe"}
+    | {"page_number", "page_unit", "kind", "bbox_top", "bbox_left", "bbox_height", "bbox_width"}
+    | {"points", "point_x", "point_y", "mask_url"},
+)
+_OBJECT_COLUMNS = {  # every object row: o the object, number and unit its page
+    "feature_id": "o.feature_id",
+    "schema_id": "o.schema_id",
+    "name": "o.title",
+    "value": "o.value",
+    "color": "o.color",
+    "instance_uri": "o.instance_uri",
+    "keyframe": "o.keyframe",
+    "page_number": "number",
+    "page_unit": "unit",
+}
+_OBJECT_PARAMS = "k, o, number, unit, g"  # g: the geometry (box, vertex count, point)
+_MASK_ROW = _OBJECT.row(
+    _OBJECT_PARAMS, "k", **_OBJECT_COLUMNS, kind="'mask'", mask_url="o.instance_uri"
+)
+_GEOMETRY_ROWS = geometry_rows(_OBJECT, _OBJECT_PARAMS, _OBJECT_COLUMNS)
+_BBOX_ROW, _POLYGON_ROW = _GEOMETRY_ROWS["bbox"], _GEOMETRY_ROWS["polygon"]
+_LINE_ROW, _POINT_ROW = _GEOMETRY_ROWS["polyline"], _GEOMETRY_ROWS["point"]
+_QUESTION = Layout(
+    "classifications",
+    {"parent_object_feature_id", "parent_feature_id", "parent_answer_feature_id", "depth"}
+    | {"feature_id", "schema_id", "name", "value", "message_id", "scope", "kind"}
+    | {"answer_position", "answer_feature_id", "answer_schema_id", "answer_name"}
+    | {"answer_value", "answer_keyframe", "text_answer"},
+)
+_QUESTION_ROWS = question_rows(
+    _QUESTION,
+    {
+        "feature_id": "q.feature_id",
+        "schema_id": "q.schema_id",
+        "name": "q.title",
+        "value": "q.value",
+        "message_id": "q.message_id",
+        "scope": "q.scope",
+    },
+    {
+        "answer_feature_id": "a.feature_id",
+        "answer_schema_id": "a.schema_id",
+        "answer_name": "a.title",
+        "answer_value": "a.value",
+        "answer_keyframe": "a.keyframe",
+    },
+    text_answer="q.answer",
+)
+_LABEL_COLUMNS = {  # r the record, then the values the label row computes
+    "project_name": "r.project_name",
+    "row_data_url": "r.row_data",
+    "external_id": "r.external_id",
+    "global_key": "r.global_key",
+    "dataset_name": "r.dataset_name",
+    "media_type": "r.media_type",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "created_by": "r.created_by",
+    "seconds_to_label": "r.seconds_to_label",
+    "seconds_to_create": "r.seconds_to_create",
+    "seconds_to_review": "r.seconds_to_review",
+    "agreement": "r.agreement",
+    "benchmark_agreement": "r.benchmark_agreement",
+    "benchmark_id": "r.benchmark_id",
+    "is_benchmark": "benchmark",
+    "view_label_url": "r.view_label",
+    "has_open_issues": "r.has_open_issues",
+    "skipped": "skipped",
+    "workflow_task_name": "task",
+    "data_split": "r.data_split",
+}
+_LABEL = Layout("labels", _LABEL_COLUMNS)
+_LABEL_ROW = _LABEL.row(
+    "k, r, created_at, updated_at, benchmark, skipped, task", "k", **_LABEL_COLUMNS
+)
+_DATA_ROW_COLUMNS = {  # r the record, then the values the data row computes
+    "project_id": "project_id",
+    "data_row_id": "r.data_row_id",
+    "global_key": "r.global_key",
+    "external_id": "r.external_id",
+    "row_data_url": "r.row_data",
+    "dataset_name": "r.dataset_name",
+    "media_type": "r.media_type",
+    "mime_type": "mime",
+    "width": "width",
+    "height": "height",
+    "media_attributes_json": "attributes",
+    "metadata_json": "metadata",
+    "data_split": "r.data_split",
+    "project_name": "r.project_name",
+    "workflow_task_name": "task",
+}
+_DATA_ROW = Layout("data_rows", _DATA_ROW_COLUMNS)
+_DATA_ROW_ROW = _DATA_ROW.row(
+    "pos, project_id, r, mime, width, height, attributes, metadata, task",
+    "pos",
+    **_DATA_ROW_COLUMNS,
+)
+_REVIEW_ROW = REVIEWS.row(
+    "k, r, created_at",
+    "k",
+    review_id="r.id",
+    score="r.score",
+    created_at="created_at",
+    created_by="r.created_by",
+    review_label_id="r.label_id",
+)
 _Keys = tuple[str, str, str]
 
 
+class _Tree(TypedTree):
+    def question(self, q: Any, parent: TypedParent) -> tuple[Any, str, Sequence[Any]]:
+        if q.answers is not UNSET:
+            return q, "checklist", q.answers or ()
+        if type(q.answer) is list:
+            return q, "dropdown", q.answer
+        if type(q.answer) is _Answer:
+            return q, "radio", (q.answer,)
+        if q.answer is UNSET:
+            raise TransformError("classification has neither 'answer' nor 'answers'")
+        return q, "text", (None,)
+
+
+_TREE = _Tree()
+
+
 class FastV1(FastPath):
-    """Appends the rows of :class:`V1Record` values to a :class:`.sink.TableSink`."""
+    """Appends the rows of :class:`V1Record` values to a sink (:class:`.buffers.RowBuffers`)."""
 
     RECORD = V1Record
-    COLUMNS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
+    LAYOUTS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
+    TREE = _TREE
+    QUESTION_ROWS = _QUESTION_ROWS
 
     def _rows(self, record: V1Record, pos: int) -> None:
         label_id, data_row_id = record.id, record.data_row_id
         if not label_id or not data_row_id:
             raise TransformError("record has no 'ID' or no 'DataRow ID'")
-        project_id = self.ctx.project_id or _project_from_url(record.view_label)
+        project_id = self.ctx.project_id or project_from_url(record.view_label)
         keys = (project_id, label_id, data_row_id)
         shapes = self._shapes
         k = shapes.keys(pos, keys)  # starts the rows of keyed shapes
@@ -199,12 +318,12 @@ class FastV1(FastPath):
                 self._questions(label.classifications, (k, None, None, None, 0))
             if label.relationships:
                 base = dict(zip(_KEYS, keys, strict=True))
-                rows = [_relationship(r, base) for r in label.relationships]
+                rows = [relationship_row(r, base) for r in label.relationships]
                 shapes.relationships.add_dicts(rows, pos)
         add_review = shapes.review
         for r in record.reviews or ():
             created_at = ts(r.created_at, "review.createdAt")
-            add_review((k, r.id, r.score, created_at, r.created_by, r.label_id))
+            add_review(_REVIEW_ROW(k, r, created_at))
         task_name = self._workflow(record.workflow, project_id, data_row_id, pos)
         self._label(record, task_name, k)
         self._data_row(record, keys, task_name, pos)
@@ -217,12 +336,11 @@ class FastV1(FastPath):
         mime, width, height = media_columns(attributes, mime, "Media Attributes")
         attributes_json = to_json(attributes)
         metadata = record.metadata
-        self._shapes.data_row((
-            pos, keys[0], keys[2], record.global_key, record.external_id, record.row_data,
-            record.dataset_name, record.media_type, mime, width, height, attributes_json,
-            "[]" if metadata == [] else to_json(metadata), record.data_split,
-            record.project_name, task,
-        ))  # fmt: skip
+        metadata_json = "[]" if metadata == [] else to_json(metadata)
+        row = _DATA_ROW_ROW(
+            pos, keys[0], record, mime, width, height, attributes_json, metadata_json, task
+        )
+        self._shapes.data_row(row)
 
     def _workflow(
         self, workflow: _Workflow | None, project_id: str, data_row_id: str, pos: int
@@ -230,7 +348,7 @@ class FastV1(FastPath):
         if workflow is None:
             return None
         if workflow.history is not None:
-            steps = _workflow(workflow.history, project_id, data_row_id)
+            steps = workflow_rows(workflow.history, project_id, data_row_id)
             self._shapes.workflow.add_dicts(steps, pos)
         return workflow.task_name
 
@@ -248,14 +366,9 @@ class FastV1(FastPath):
         benchmark = record.is_benchmark
         if benchmark is not None and type(benchmark) is not bool:
             benchmark = flag(benchmark, "Is Benchmark")
-        self._shapes.label((
-            k, record.project_name, record.row_data, record.external_id, record.global_key,
-            record.dataset_name, record.media_type, ts(record.created_at, "Created At"),
-            ts(record.updated_at, "Updated At"), record.created_by, record.seconds_to_label,
-            record.seconds_to_create, record.seconds_to_review, record.agreement,
-            record.benchmark_agreement, record.benchmark_id, benchmark, record.view_label,
-            record.has_open_issues, skipped, task, record.data_split,
-        ))  # fmt: skip
+        created_at = ts(record.created_at, "Created At")
+        updated_at = ts(record.updated_at, "Updated At")
+        self._shapes.label(_LABEL_ROW(k, record, created_at, updated_at, benchmark, skipped, task))
 
     def _objects(self, objects: list[_Object], k: int) -> None:
         add = self._shapes.object
@@ -267,61 +380,17 @@ class FastV1(FastPath):
                 number = None if o.page is None else o.page + 1
                 unit = o.unit
             if o.bbox is not UNSET:
-                b = o.bbox or Box()
-                add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
-                     o.keyframe, number, unit, "bbox", b.top, b.left, b.height, b.width, None,
-                     None, None, None))  # fmt: skip
+                add(_BBOX_ROW(k, o, number, unit, o.bbox or Box()))
             elif o.polygon is not UNSET:
                 n = add_vertices(open_ring(o.polygon) if o.polygon else ())
-                add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
-                     o.keyframe, number, unit, "polygon", None, None, None, None, n, None, None,
-                     None))  # fmt: skip
+                add(_POLYGON_ROW(k, o, number, unit, n))
             elif o.line is not UNSET:
-                n = add_vertices(o.line or ())
-                add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
-                     o.keyframe, number, unit, "polyline", None, None, None, None, n, None, None,
-                     None))  # fmt: skip
+                add(_LINE_ROW(k, o, number, unit, add_vertices(o.line or ())))
             elif o.point is not UNSET:
-                p = o.point or Point()
-                add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
-                     o.keyframe, number, unit, "point", None, None, None, None, None, p.x, p.y,
-                     None))  # fmt: skip
+                add(_POINT_ROW(k, o, number, unit, o.point or Point()))
             elif o.instance_uri is not None:
-                add((k, o.feature_id, o.schema_id, o.title, o.value, o.color, o.instance_uri,
-                     o.keyframe, number, unit, "mask", None, None, None, None, None, None, None,
-                     o.instance_uri))  # fmt: skip
+                add(_MASK_ROW(k, o, number, unit, None))
             else:
                 raise TransformError("unknown annotation kind")
             if o.classifications:
                 self._questions(o.classifications, (k, o.feature_id, None, None, 0))
-
-    def _questions(self, questions: Sequence[_Question | list[_Question]], parent: _Parent) -> None:
-        """Rows of a classification list; ``parent``: (key index, object, question, answer,
-        depth), the first items of every row."""
-        add = self._shapes.question
-        for q in questions:
-            if isinstance(q, list):  # the checklist extra-list quirk: a list inside the list
-                self._questions(q, parent)
-                continue
-            head = (*parent, q.feature_id, q.schema_id, q.title, q.value, q.message_id, q.scope)
-            answers: Sequence[_Answer]
-            if q.answers is not UNSET:
-                kind, answers = "checklist", q.answers or ()
-            elif type(q.answer) is list:
-                kind, answers = "dropdown", q.answer
-            elif type(q.answer) is _Answer:
-                kind, answers = "radio", (q.answer,)
-            elif q.answer is UNSET:
-                raise TransformError("classification has neither 'answer' nor 'answers'")
-            else:
-                kind, answers = "text", ()
-                add((*head, kind, 0, None, None, None, None, None, q.answer))
-            k, object_id, _, _, depth = parent
-            for i, a in enumerate(answers):
-                add((*head, kind, i, a.feature_id, a.schema_id, a.title, a.value, a.keyframe,
-                     None))  # fmt: skip
-                if a.classifications:
-                    nested = (k, object_id, q.feature_id, a.feature_id, depth + 1)
-                    self._questions(a.classifications, nested)
-            if q.classifications:
-                self._questions(q.classifications, (k, object_id, q.feature_id, None, depth + 1))

@@ -20,9 +20,23 @@ from labelbox_provider.exceptions import TransformError
 
 from .common import as_list, flag, open_ring, to_json
 from .common import ts as _ts
-from .typed import Box, FastPath, Float, Int64, Point, Strict, Vertex, media_columns
-from .v2 import _review, _step
-from .v2_annotations import _relationship
+from .typed import (
+    Box,
+    FastPath,
+    Float,
+    Int64,
+    Layout,
+    Point,
+    Strict,
+    TypedParent,
+    TypedTree,
+    Vertex,
+    geometry_rows,
+    media_columns,
+    question_rows,
+)
+from .v2 import review_row, workflow_step_row
+from .v2_annotations import relationship_row
 
 
 class _Mask(Strict):
@@ -148,43 +162,145 @@ class V2Record(Strict):
 
 
 _KEYS = ("project_id", "label_id", "data_row_id")
-# Column order of the tuples below (keyed shapes: the keys come from the label).
-_OBJECT = (
-    "feature_id", "schema_id", "name", "value", "annotation_kind", "kind", "bbox_top",
-    "bbox_left", "bbox_height", "bbox_width", "points", "point_x", "point_y", "mask_url",
-    "mask_color_rgb",
-)  # fmt: skip
-_QUESTION = (
-    "parent_object_feature_id", "parent_feature_id", "parent_answer_feature_id", "depth",
-    "feature_id", "schema_id", "name", "value", "message_id", "kind", "answer_position",
-    "answer_feature_id", "answer_schema_id", "answer_name", "answer_value", "text_answer",
-)  # fmt: skip
-_LABEL = (
-    "project_name", "row_data_url", "external_id", "global_key", "dataset_name", "media_type",
-    "label_kind", "label_version", "created_at", "updated_at", "created_by",
-    "content_last_updated_at", "seconds_to_create", "seconds_to_review", "skipped",
-    "workflow_task_name",
-)  # fmt: skip
-_DATA_ROW = (
-    "project_id", "data_row_id", "global_key", "external_id", "row_data_url", "dataset_id",
-    "dataset_name", "media_type", "mime_type", "width", "height", "media_attributes_json",
-    "metadata_json", "attachments_json", "embeddings_json", "created_at", "updated_at",
-    "last_activity_at", "created_by", "project_name", "label_count", "workflow_task_name",
-    "workflow_status", "task_batch_id", "task_batch_name", "priority",
-    "consensus_expected_label_count", "ontology_id",
-)  # fmt: skip
-_Parent = tuple[int, str | None, str | None, str | None, int]
+# The tuples of each shape (keyed shapes: the keys come from the label), each column named.
+_OBJECT = Layout(
+    "objects",
+    {"feature_id", "schema_id", "name", "value", "annotation_kind", "kind", "bbox_top"}
+    | {"bbox_left", "bbox_height", "bbox_width", "points", "point_x", "point_y", "mask_url"}
+    | {"mask_color_rgb"},
+)
+_OBJECT_COLUMNS = {  # every object row: o the object
+    "feature_id": "o.feature_id",
+    "schema_id": "o.feature_schema_id",
+    "name": "o.name",
+    "value": "o.value",
+    "annotation_kind": "o.annotation_kind",
+}
+_OBJECT_PARAMS = "k, o, g"  # g: the geometry (box, vertex count, point, mask)
+_GEOMETRY_ROWS = geometry_rows(_OBJECT, _OBJECT_PARAMS, _OBJECT_COLUMNS)
+_BBOX_ROW, _POLYGON_ROW = _GEOMETRY_ROWS["bbox"], _GEOMETRY_ROWS["polygon"]
+_LINE_ROW, _POINT_ROW = _GEOMETRY_ROWS["polyline"], _GEOMETRY_ROWS["point"]
+_COMPOSITE_MASK_ROW = _OBJECT.row(
+    _OBJECT_PARAMS,
+    "k",
+    **_OBJECT_COLUMNS,
+    kind="'mask'",
+    mask_url="g.url",
+    mask_color_rgb="g.color_rgb or []",
+)
+_MASK_ROW = _OBJECT.row(_OBJECT_PARAMS, "k", **_OBJECT_COLUMNS, kind="'mask'", mask_url="g")
+_QUESTION = Layout(
+    "classifications",
+    {"parent_object_feature_id", "parent_feature_id", "parent_answer_feature_id", "depth"}
+    | {"feature_id", "schema_id", "name", "value", "message_id", "kind", "answer_position"}
+    | {"answer_feature_id", "answer_schema_id", "answer_name", "answer_value", "text_answer"},
+)
+_QUESTION_ROWS = question_rows(
+    _QUESTION,
+    {
+        "feature_id": "q.feature_id",
+        "schema_id": "q.feature_schema_id",
+        "name": "q.name",
+        "value": "q.value",
+        "message_id": "q.message_id",
+    },
+    {
+        "answer_feature_id": "a.feature_id",
+        "answer_schema_id": "a.feature_schema_id",
+        "answer_name": "a.name",
+        "answer_value": "a.value",
+    },
+    text_answer="None if q.text_answer is None else q.text_answer.content",
+)
+_LABEL_COLUMNS = {  # r the record, row its data row, label, perf, then computed values
+    "project_name": "project.name",
+    "row_data_url": "row.row_data",
+    "external_id": "row.external_id",
+    "global_key": "row.global_key",
+    "dataset_name": "dataset_name",
+    "media_type": "r.media_type",
+    "label_kind": "label.label_kind",
+    "label_version": "label.version",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "created_by": "created_by",
+    "content_last_updated_at": "content_at",
+    "seconds_to_create": "perf.seconds_to_create",
+    "seconds_to_review": "perf.seconds_to_review",
+    "skipped": "skipped",
+    "workflow_task_name": "task",
+}
+_LABEL = Layout("labels", _LABEL_COLUMNS)
+_LABEL_ROW = _LABEL.row(
+    "k, r, row, project, label, perf, dataset_name, created_at, updated_at, created_by, "
+    "content_at, skipped, task",
+    "k",
+    **_LABEL_COLUMNS,
+)
+_DATA_ROW_COLUMNS = {  # r the record, row its data row, d its details, pd the project's
+    "project_id": "project_id",
+    "data_row_id": "row.id",
+    "global_key": "row.global_key",
+    "external_id": "row.external_id",
+    "row_data_url": "row.row_data",
+    "dataset_id": "d.dataset_id",
+    "dataset_name": "d.dataset_name",
+    "media_type": "r.media_type",
+    "mime_type": "mime",
+    "width": "width",
+    "height": "height",
+    "media_attributes_json": "attributes",
+    "metadata_json": "metadata",
+    "attachments_json": "attachments",
+    "embeddings_json": "embeddings",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "last_activity_at": "last_activity_at",
+    "created_by": "d.created_by",
+    "project_name": "project.name",
+    "label_count": "label_count",
+    "workflow_task_name": "pd.task_name",
+    "workflow_status": "pd.workflow_status",
+    "task_batch_id": "pd.batch_id",
+    "task_batch_name": "pd.batch_name",
+    "priority": "pd.priority",
+    "consensus_expected_label_count": "pd.consensus_expected_label_count",
+    "ontology_id": "pd.ontology_id",
+}
+_DATA_ROW = Layout("data_rows", _DATA_ROW_COLUMNS)
+_DATA_ROW_ROW = _DATA_ROW.row(
+    "pos, project_id, r, row, d, pd, project, mime, width, height, attributes, metadata, "
+    "attachments, embeddings, created_at, updated_at, last_activity_at, label_count",
+    "pos",
+    **_DATA_ROW_COLUMNS,
+)
 _NO_DETAILS = _Details()
 _NO_PROJECT_DETAILS = _ProjectDetails()
 _NO_LABEL_DETAILS = _LabelDetails()
 _NO_PERFORMANCE = _Performance()
 
 
+class _Tree(TypedTree):
+    def question(self, q: Any, parent: TypedParent) -> tuple[Any, str, Sequence[Any]]:
+        if q.radio_answer is not UNSET:  # null: no option selected, no row
+            return q, "radio", () if q.radio_answer is None else (q.radio_answer,)
+        if q.checklist_answers is not UNSET:
+            return q, "checklist", q.checklist_answers or ()
+        if q.text_answer is not UNSET:
+            return q, "text", (None,)
+        raise TransformError("classification has no known answer field")
+
+
+_TREE = _Tree()
+
+
 class FastV2(FastPath):
-    """Appends the rows of :class:`V2Record` values to a :class:`.sink.TableSink`."""
+    """Appends the rows of :class:`V2Record` values to a sink (:class:`.buffers.RowBuffers`)."""
 
     RECORD = V2Record
-    COLUMNS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
+    LAYOUTS = (_OBJECT, _QUESTION, _LABEL, _DATA_ROW)
+    TREE = _TREE
+    QUESTION_ROWS = _QUESTION_ROWS
 
     def _rows(self, record: V2Record, pos: int) -> None:
         data_row_id = record.data_row.id
@@ -197,7 +313,7 @@ class FastV2(FastPath):
         for label in labels:
             self._label(record, project_id, project, label, pos)
         history = as_list(details.workflow_history, "workflow_history")
-        steps = [_step(s, project_id, data_row_id, i) for i, s in enumerate(history)]
+        steps = [workflow_step_row(s, project_id, data_row_id, i) for i, s in enumerate(history)]
         self._shapes.workflow.add_dicts(steps, pos)
 
     def _project(self, record: V2Record) -> tuple[str, _Project]:
@@ -223,16 +339,33 @@ class FastV2(FastPath):
         attributes = record.media_attributes
         mime = None if attributes is None else attributes.get("mime_type")
         mime, width, height = media_columns(attributes, mime, "media_attributes")
-        self._shapes.data_row((
-            pos, project_id, row.id, row.global_key, row.external_id, row.row_data,
-            d.dataset_id, d.dataset_name, record.media_type, mime, width, height,
-            to_json(attributes), to_json(record.metadata_fields), to_json(record.attachments),
-            to_json(record.embeddings), _ts(d.created_at, "details.created_at"),
-            _ts(d.updated_at, "details.updated_at"),
-            _ts(d.last_activity_at, "details.last_activity_at"), d.created_by, project.name,
-            label_count, pd.task_name, pd.workflow_status, pd.batch_id, pd.batch_name,
-            pd.priority, pd.consensus_expected_label_count, pd.ontology_id,
-        ))  # fmt: skip
+        attributes_json, metadata_json = to_json(attributes), to_json(record.metadata_fields)
+        attachments_json, embeddings_json = to_json(record.attachments), to_json(record.embeddings)
+        created_at = _ts(d.created_at, "details.created_at")
+        updated_at = _ts(d.updated_at, "details.updated_at")
+        last_activity_at = _ts(d.last_activity_at, "details.last_activity_at")
+        self._shapes.data_row(
+            _DATA_ROW_ROW(
+                pos,
+                project_id,
+                record,
+                row,
+                d,
+                pd,
+                project,
+                mime,
+                width,
+                height,
+                attributes_json,
+                metadata_json,
+                attachments_json,
+                embeddings_json,
+                created_at,
+                updated_at,
+                last_activity_at,
+                label_count,
+            )
+        )
 
     def _label(
         self,
@@ -255,18 +388,29 @@ class FastV2(FastPath):
         if skipped is not None and type(skipped) is not bool:
             skipped = flag(skipped, "performance_details.skipped")
         dataset_name = data_row.details.dataset_name if data_row.details is not None else None
-        self._shapes.label((
-            k, project.name, data_row.row_data, data_row.external_id, data_row.global_key,
-            dataset_name, record.media_type, label.label_kind, label.version,
-            _ts(details.created_at, "label_details.created_at"),
-            _ts(details.updated_at, "label_details.updated_at"), details.created_by,
-            _ts(details.content_last_updated_at, "label_details.content_last_updated_at"),
-            perf.seconds_to_create, perf.seconds_to_review, skipped, pd.task_name,
-        ))  # fmt: skip
+        created_at = _ts(details.created_at, "label_details.created_at")
+        updated_at = _ts(details.updated_at, "label_details.updated_at")
+        content_at = _ts(details.content_last_updated_at, "label_details.content_last_updated_at")
+        label_row = _LABEL_ROW(
+            k,
+            record,
+            data_row,
+            project,
+            label,
+            perf,
+            dataset_name,
+            created_at,
+            updated_at,
+            details.created_by,
+            content_at,
+            skipped,
+            pd.task_name,
+        )
+        self._shapes.label(label_row)
         base = dict(zip(_KEYS, keys, strict=True))
         reviews = as_list(details.reviews, "label_details.reviews")
         if reviews:
-            self._shapes.reviews.add_dicts([_review(r, base) for r in reviews], pos)
+            self._shapes.reviews.add_dicts([review_row(r, base) for r in reviews], pos)
         annotations = label.annotations
         if annotations is not None:
             self._annotations(annotations, base, k, pos)
@@ -280,7 +424,7 @@ class FastV2(FastPath):
             self._questions(a.classifications, (k, None, None, None, 0))
         relationships = as_list(a.relationships, "relationships")
         if relationships:
-            rows = [_relationship(r, base) for r in relationships]
+            rows = [relationship_row(r, base) for r in relationships]
             self._shapes.relationships.add_dicts(rows, pos)
 
     def _objects(self, objects: list[_Object], k: int) -> None:
@@ -288,63 +432,20 @@ class FastV2(FastPath):
         add_vertices = self._shapes.vertices.add
         for o in objects:
             if o.bounding_box is not UNSET:
-                b = o.bounding_box or Box()
-                add((k, o.feature_id, o.feature_schema_id, o.name, o.value, o.annotation_kind,
-                     "bbox", b.top, b.left, b.height, b.width, None, None, None, None,
-                     None))  # fmt: skip
+                add(_BBOX_ROW(k, o, o.bounding_box or Box()))
             elif o.polygon is not UNSET:
-                n = add_vertices(open_ring(o.polygon) if o.polygon else ())
-                add((k, o.feature_id, o.feature_schema_id, o.name, o.value, o.annotation_kind,
-                     "polygon", None, None, None, None, n, None, None, None, None))  # fmt: skip
+                add(_POLYGON_ROW(k, o, add_vertices(open_ring(o.polygon) if o.polygon else ())))
             elif o.line is not UNSET:
-                n = add_vertices(o.line or ())
-                add((k, o.feature_id, o.feature_schema_id, o.name, o.value, o.annotation_kind,
-                     "polyline", None, None, None, None, n, None, None, None, None))  # fmt: skip
+                add(_LINE_ROW(k, o, add_vertices(o.line or ())))
             elif o.point is not UNSET:
-                p = o.point or Point()
-                add((k, o.feature_id, o.feature_schema_id, o.name, o.value, o.annotation_kind,
-                     "point", None, None, None, None, None, p.x, p.y, None, None))  # fmt: skip
+                add(_POINT_ROW(k, o, o.point or Point()))
             elif o.composite_mask is not UNSET:
                 if o.mask is not UNSET:  # both: the legacy mask is kept in extra_json
                     raise TransformError("mask and composite_mask: the row function's")
-                c = o.composite_mask or _CompositeMask()
-                add((k, o.feature_id, o.feature_schema_id, o.name, o.value, o.annotation_kind,
-                     "mask", None, None, None, None, None, None, None, c.url,
-                     c.color_rgb or []))  # fmt: skip
+                add(_COMPOSITE_MASK_ROW(k, o, o.composite_mask or _CompositeMask()))
             elif o.mask is not UNSET:
-                url = o.mask.url if o.mask is not None else None
-                add((k, o.feature_id, o.feature_schema_id, o.name, o.value, o.annotation_kind,
-                     "mask", None, None, None, None, None, None, None, url, None))  # fmt: skip
+                add(_MASK_ROW(k, o, o.mask.url if o.mask is not None else None))
             else:
                 raise TransformError("unknown annotation kind")
             if o.classifications:
                 self._questions(o.classifications, (k, o.feature_id, None, None, 0))
-
-    def _questions(self, questions: Sequence[_Question | list[_Question]], parent: _Parent) -> None:
-        """Rows of a classification list; ``parent``: (key index, object, question, answer,
-        depth), the first items of every row."""
-        add = self._shapes.question
-        k, object_id, _, _, depth = parent
-        for q in questions:
-            if isinstance(q, list):  # a list inside the list: flattened, as the row function
-                self._questions(q, parent)
-                continue
-            head = (*parent, q.feature_id, q.feature_schema_id, q.name, q.value, q.message_id)
-            answers: Sequence[_Answer]
-            if q.radio_answer is not UNSET:  # null: no option selected, no row
-                kind, answers = "radio", () if q.radio_answer is None else (q.radio_answer,)
-            elif q.checklist_answers is not UNSET:
-                kind, answers = "checklist", q.checklist_answers or ()
-            elif q.text_answer is not UNSET:
-                content = q.text_answer.content if q.text_answer is not None else None
-                kind, answers = "text", ()
-                add((*head, kind, 0, None, None, None, None, content))
-            else:
-                raise TransformError("classification has no known answer field")
-            for i, a in enumerate(answers):
-                add((*head, kind, i, a.feature_id, a.feature_schema_id, a.name, a.value, None))
-                if a.classifications:
-                    nested = (k, object_id, q.feature_id, a.feature_id, depth + 1)
-                    self._questions(a.classifications, nested)
-            if q.classifications:
-                self._questions(q.classifications, (k, object_id, q.feature_id, None, depth + 1))

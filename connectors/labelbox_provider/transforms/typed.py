@@ -1,16 +1,19 @@
 """What the typed fast paths (:mod:`.fast_v1`, :mod:`.fast_v2`) share: the strict struct base,
-the geometry structs, the sink shapes they append to, and the media-attribute columns."""
+the geometry structs, the tuple layouts of their rows (derived from :data:`.tables.ROW_COLUMNS`),
+the shapes they append to, and the media-attribute columns."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
 
-from .buffers import VertexColumn
+from .buffers import RowBuffers, VertexColumn
+from .classifications import Tree, walk
 from .common import RecordContext, integer, text
-from .sink import TableSink
+from .tables import ROW_COLUMNS
 
 Int64 = Annotated[int, Meta(ge=-(2**63), le=2**63 - 1)]  # larger: the row function's (Arrow)
 # Arrow refuses an integer beyond 2**53 for a double column: such values are left to the row
@@ -57,8 +60,122 @@ def media_columns(
     return mime, width, height
 
 
-Columns = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
-REVIEW_COLUMNS = ("review_id", "score", "created_at", "created_by", "review_label_id")
+RowTuple = Callable[..., tuple[Any, ...]]
+
+
+class Layout:
+    """The tuple layout of one shape: what comes first (the record's key index or position),
+    then the columns the shape fills, in the order :data:`.tables.ROW_COLUMNS` declares.
+
+    Rows are built by functions :meth:`row` compiles once, at import, from the columns they
+    name: a tuple is as cheap to build as one written by hand, and no value can land in
+    another column's place."""
+
+    def __init__(self, table: str, columns: Iterable[str]) -> None:
+        wanted = set(columns)
+        unknown = wanted.difference(ROW_COLUMNS[table])
+        if unknown:
+            raise ValueError(f"{table} has no column(s) {sorted(unknown)}")
+        self.table = table
+        self.columns = tuple(c for c in ROW_COLUMNS[table] if c in wanted)
+
+    def row(self, params: str, first: str, **values: str) -> RowTuple:
+        """A function of ``params`` returning a row tuple: ``first``, then each column's
+        expression in ``values`` (None for the columns it does not name).
+
+        >>> Layout("reviews", ["score", "review_id"]).row("k, r", "k", score="r")(0, 1.0)
+        (0, None, 1.0)
+        """
+        unknown = set(values).difference(self.columns)
+        if unknown:
+            raise ValueError(f"the {self.table} layout has no column(s) {sorted(unknown)}")
+        items = ", ".join([first, *(values.get(c, "None") for c in self.columns)])
+        namespace: dict[str, Any] = {}
+        exec(f"def row({params}):\n    return ({items})\n", namespace)
+        function: RowTuple = namespace["row"]
+        return function
+
+
+def geometry_rows(objects: Layout, params: str, shared: dict[str, str]) -> dict[str, RowTuple]:
+    """The object rows of the geometries both formats spell alike, by kind: ``shared`` the
+    columns every object row fills, ``g`` (in ``params``) the box, vertex count or point."""
+    return {
+        "bbox": objects.row(
+            params,
+            "k",
+            **shared,
+            kind="'bbox'",
+            bbox_top="g.top",
+            bbox_left="g.left",
+            bbox_height="g.height",
+            bbox_width="g.width",
+        ),
+        "polygon": objects.row(params, "k", **shared, kind="'polygon'", points="g"),
+        "polyline": objects.row(params, "k", **shared, kind="'polyline'", points="g"),
+        "point": objects.row(params, "k", **shared, kind="'point'", point_x="g.x", point_y="g.y"),
+    }
+
+
+_PARENT_PARAMS = "k, object_id, question_id, answer_id, depth, q"  # a TypedParent, the question
+_PARENT_COLUMNS = {
+    "parent_object_feature_id": "object_id",
+    "parent_feature_id": "question_id",
+    "parent_answer_feature_id": "answer_id",
+    "depth": "depth",
+}
+
+
+def question_rows(
+    questions: Layout, question: dict[str, str], answer: dict[str, str], text_answer: str
+) -> tuple[RowTuple, RowTuple]:
+    """The classification rows of a free-text question (``text_row(*parent, q)``) and of a
+    selected answer (``answer_row(*parent, q, kind, i, a)``): ``question`` the columns of
+    ``q`` every row fills, ``answer`` those of ``a``, ``text_answer`` the text."""
+    text_row = questions.row(
+        _PARENT_PARAMS,
+        "k",
+        **_PARENT_COLUMNS,
+        **question,
+        kind="'text'",
+        answer_position="0",
+        text_answer=text_answer,
+    )
+    answer_row = questions.row(
+        _PARENT_PARAMS + ", kind, i, a",
+        "k",
+        **_PARENT_COLUMNS,
+        **question,
+        kind="kind",
+        answer_position="i",
+        **answer,
+    )
+    return text_row, answer_row
+
+
+REVIEWS = Layout("reviews", ("review_id", "score", "created_at", "created_by", "review_label_id"))
+
+
+TypedParent = tuple[int, str | None, str | None, str | None, int]
+"""Where a typed classification list sits: (key index, object, enclosing question, enclosing
+answer, depth), the first items of each of its rows."""
+
+
+class TypedTree(Tree[TypedParent]):
+    """The fast paths' reading of a classification tree (typed questions and answers, with
+    ``feature_id`` and ``classifications``); each format says what a question's answers are."""
+
+    def answer_nested(self, kind: str, answer: Any) -> Any:
+        return None if kind == "text" else answer.classifications
+
+    def question_nested(self, question: Any) -> Any:
+        return question.classifications
+
+    def child(self, parent: TypedParent, question: Any, answer: Any) -> TypedParent:
+        answer_id = None if answer is None else answer.feature_id
+        return (parent[0], parent[1], question.feature_id, answer_id, parent[4] + 1)
+
+
+Layouts = tuple[Layout, Layout, Layout, Layout]
 
 
 class Shapes:
@@ -67,8 +184,8 @@ class Shapes:
     rows must be merged back into record order. Objects, classifications, labels and (v1)
     reviews are keyed: their tuples start with the label's key index."""
 
-    def __init__(self, sink: TableSink, columns: Columns) -> None:
-        objects, questions, labels, data_rows = columns
+    def __init__(self, sink: RowBuffers, layouts: Layouts) -> None:
+        objects, questions, labels, data_rows = (layout.columns for layout in layouts)
         tables = sink.tables
         self.vertices = VertexColumn()
         points = {"points": self.vertices}
@@ -76,7 +193,7 @@ class Shapes:
         self.question = tables["classifications"].shape(questions, keyed=True).append
         self.label = tables["labels"].shape(labels, keyed=True).append
         self.data_row = tables["data_rows"].shape(data_rows).append
-        self.review = tables["reviews"].shape(REVIEW_COLUMNS, keyed=True).append
+        self.review = tables["reviews"].shape(REVIEWS.columns, keyed=True).append
         self.reviews = tables["reviews"]  # for dict rows
         self.relationships = tables["relationships"]
         self.workflow = tables["workflow_history"]
@@ -87,12 +204,14 @@ class FastPath:
     """Base of the fast paths: the sink, the record context and the shapes."""
 
     RECORD: type[Strict]  # the typed record this path takes
-    COLUMNS: Columns  # of the object, classification, label and data-row tuples
+    LAYOUTS: Layouts  # of the object, classification, label and data-row tuples
+    TREE: TypedTree  # how the record type's classification trees are read
+    QUESTION_ROWS: tuple[RowTuple, RowTuple]  # the text and answer rows (:func:`question_rows`)
 
-    def __init__(self, sink: TableSink, ctx: RecordContext) -> None:
+    def __init__(self, sink: RowBuffers, ctx: RecordContext) -> None:
         self.sink = sink
         self.ctx = ctx
-        self._shapes = Shapes(sink, self.COLUMNS)
+        self._shapes = Shapes(sink, self.LAYOUTS)
 
     def add(self, record: Any, pos: int) -> None:
         """Append every row of ``record``, the record at ``pos`` (the caller commits). On any
@@ -106,3 +225,11 @@ class FastPath:
 
     def _rows(self, record: Any, pos: int) -> None:
         raise NotImplementedError
+
+    def _questions(self, questions: Sequence[Any], parent: TypedParent) -> None:
+        """Rows of a classification list; ``parent``: (key index, object, question, answer,
+        depth), the first items of every row."""
+        add = self._shapes.question
+        text_row, answer_row = self.QUESTION_ROWS
+        for p, q, kind, i, a in walk(questions, parent, self.TREE):
+            add(text_row(*p, q) if kind == "text" else answer_row(*p, q, kind, i, a))

@@ -69,7 +69,7 @@ def v1_record_rows(record: dict[str, Any], ctx: RecordContext) -> Rows:
     data_row_id = text(record.get("DataRow ID"), "DataRow ID")
     if not label_id or not data_row_id:
         raise TransformError("record has no 'ID' or no 'DataRow ID'")
-    project_id = ctx.project_id or _project_from_url(record.get("View Label"))
+    project_id = ctx.project_id or project_from_url(record.get("View Label"))
     base = {"project_id": project_id, "label_id": label_id, "data_row_id": data_row_id}
     rows = new_rows()
     label = record.get("Label")
@@ -84,19 +84,19 @@ def v1_record_rows(record: dict[str, Any], ctx: RecordContext) -> Rows:
         if frames_url is not None:
             _frames(rows, _read_frames(ctx, label_id), base)
     rows["relationships"] = [
-        _relationship(r, base) for r in as_list(label.get("relationships"), "relationships")
+        relationship_row(r, base) for r in as_list(label.get("relationships"), "relationships")
     ]
     rows["reviews"] = [_review(r, base) for r in as_list(record.get("Reviews"), "Reviews")]
     info = as_dict(record.get("DataRow Workflow Info"), "DataRow Workflow Info")
     rows["workflow_history"] = list(
-        _workflow(info.get("Workflow History"), project_id, data_row_id)
+        workflow_rows(info.get("Workflow History"), project_id, data_row_id)
     )
     rows["labels"] = [_label_row(record, base, label, frames_url)]
     rows["data_rows"] = [_data_row(record, base)]
     return rows
 
 
-def _project_from_url(url: Any) -> str:
+def project_from_url(url: Any) -> str:
     match = _PROJECT_IN_URL.search(url) if isinstance(url, str) else None
     if match is None:
         raise TransformError("no project id given and none in 'View Label'")
@@ -136,7 +136,7 @@ def _read_frames(ctx: RecordContext, label_id: str) -> Iterator[Any]:
                     raise TransformError(f"frames file line {number} is not JSON") from None
 
 
-def _relationship(rel: Any, base: Row) -> Row:
+def relationship_row(rel: Any, base: Row) -> Row:
     rel = as_dict(rel, "relationship")
     data = as_dict(rel.get("data"), "relationship.data")
     extra = {k: v for k, v in data.items() if k not in ("source", "target", "label")}
@@ -168,7 +168,7 @@ def _review(review: Any, base: Row) -> Row:
     }
 
 
-def _workflow(history: Any, project_id: str, data_row_id: str) -> Iterator[Row]:
+def workflow_rows(history: Any, project_id: str, data_row_id: str) -> Iterator[Row]:
     """Rows of a ``DataRow Workflow Info``'s ``Workflow History`` list (None: no rows)."""
     for position, item in enumerate(as_list(history, "Workflow History")):
         step = as_dict(item, "workflow step")

@@ -88,7 +88,7 @@ def v2_record_rows(record: dict[str, Any], ctx: RecordContext) -> Rows:
     for label in labels:
         _label(rows, as_dict(label, "label"), project_id, data_row_id, shared)
     for position, step in enumerate(as_list(details.get("workflow_history"), "workflow_history")):
-        rows["workflow_history"].append(_step(step, project_id, data_row_id, position))
+        rows["workflow_history"].append(workflow_step_row(step, project_id, data_row_id, position))
     return rows
 
 
@@ -215,11 +215,11 @@ def _label(
         }
     )
     for review in as_list(details.get("reviews"), "label_details.reviews"):
-        rows["reviews"].append(_review(review, base))
+        rows["reviews"].append(review_row(review, base))
     annotation_rows(rows, annotations, base)
 
 
-def _review(review: Any, base: Row) -> Row:
+def review_row(review: Any, base: Row) -> Row:
     review = as_dict(review, "review")
     return {
         **base,
@@ -242,7 +242,7 @@ def _review_score(review: dict[str, Any]) -> float | None:
     return _REVIEW_SCORES[action]
 
 
-def _step(step: Any, project_id: str, data_row_id: str, position: int) -> Row:
+def workflow_step_row(step: Any, project_id: str, data_row_id: str, position: int) -> Row:
     step = as_dict(step, "workflow step")
     return {
         "project_id": project_id,

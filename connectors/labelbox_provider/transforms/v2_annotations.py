@@ -28,7 +28,7 @@ def annotation_rows(rows: Rows, annotations: dict[str, Any], base: Row) -> None:
         v2_classification_rows(annotations.get("classifications"), parent)
     )
     for rel in as_list(annotations.get("relationships"), "relationships"):
-        rows["relationships"].append(_relationship(rel, base))
+        rows["relationships"].append(relationship_row(rel, base))
     _frames(rows, annotations, base, None)
     for group_name, group in as_dict(annotations.get("groups"), "groups").items():
         _frames(rows, _dicom_group(annotations, group_name, group), base, group_name)
@@ -83,7 +83,7 @@ def _frames(rows: Rows, holder: dict[str, Any], base: Row, group: str | None) ->
         rows["classifications"].extend(v2_classification_rows(frame.get("classifications"), parent))
 
 
-def _relationship(rel: Any, base: Row) -> Row:
+def relationship_row(rel: Any, base: Row) -> Row:
     rel = as_dict(rel, "relationship")
     inner = as_dict(rel.get("relationship"), "relationship.relationship")
     extra = {k: v for k, v in inner.items() if k not in ("source", "target", "type")}

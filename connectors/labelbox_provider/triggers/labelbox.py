@@ -20,7 +20,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from labelbox_provider.exceptions import LabelboxError
-from labelbox_provider.pipeline_types import ExportRef
+from labelbox_provider.pipeline.types import ExportRef
 
 
 class LabelboxExportTrigger(BaseTrigger):
