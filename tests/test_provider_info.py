@@ -44,6 +44,6 @@ def test_hook_keeps_the_same_behaviour_for_older_airflow() -> None:
 
 
 def test_extra_fields_are_settings_the_hook_reads() -> None:
-    from labelbox_provider.hooks._settings import TUNABLE
+    from labelbox_provider.hooks.settings import TUNABLE
 
     assert set(_connection_type()["conn-fields"]) <= set(TUNABLE)

@@ -126,7 +126,7 @@ def mirror_vs_truth(emu: EmulatorProcess, root: Path) -> dict[str, list[str]]:
 def current_rows(root: Path, project_ids: list[str]) -> dict[str, list[tuple[Any, ...]]]:
     """Every current table's rows without the lineage columns (which batch, when), sorted."""
     from labelbox_provider.io.current import current_tables
-    from labelbox_provider.transforms.columns import LINEAGE_COLUMNS
+    from labelbox_provider.transforms.tables import LINEAGE_COLUMNS
 
     out: dict[str, list[tuple[Any, ...]]] = {}
     for pid in project_ids:
