@@ -39,8 +39,10 @@ def test_form_metadata_is_declared() -> None:
 def test_hook_keeps_the_same_behaviour_for_older_airflow() -> None:
     from labelbox_provider.hooks.labelbox import LabelboxHook
 
-    declared = {k.replace("-", "_"): v for k, v in _connection_type()["ui-field-behaviour"].items()}
-    assert LabelboxHook.get_ui_field_behaviour() == declared
+    old = LabelboxHook.get_ui_field_behaviour()  # the keys Airflow < 3.2 expects
+    assert set(old) == {"hidden_fields", "relabeling", "placeholders"}
+    assert old["relabeling"] == _connection_type()["ui-field-behaviour"]["relabeling"]
+    assert old["hidden_fields"] == ["schema", "port", "login"]
 
 
 def test_extra_fields_are_settings_the_hook_reads() -> None:

@@ -10,7 +10,6 @@ import json
 import subprocess
 from collections import Counter
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import httpx
@@ -35,19 +34,14 @@ class EmulatorProcess:
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()  # the one ready line (JSON), then it serves
         if not line:
-            self.__exit__(None, None, None)
+            self.__exit__()
             raise RuntimeError(f"emulator did not start: {self.log_path.read_text()[-2000:]}")
         self.ready = json.loads(line)
         headers = {"Authorization": f"Bearer {self.api_key}"}
         self.control = httpx.Client(base_url=self.ready["control_url"], headers=headers, timeout=60)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.proc is None:
             return
         self.proc.terminate()

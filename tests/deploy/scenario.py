@@ -90,7 +90,7 @@ def run_interval(api: AirflowClient, timeout: float = 400) -> tuple[dict[str, An
 def next_interval(emu: EmulatorProcess) -> list[dict[str, Any]]:
     """Activity in the emulator (at its wall-clock now), then the settle lag passes."""
     made = emu.activity(ACTIVITY)
-    time.sleep(SETTLE_S + 0.5)
+    time.sleep(SETTLE_S + 1.5)  # windows end at a whole second: wait out the floor too
     return made
 
 
