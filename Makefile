@@ -44,6 +44,7 @@ $(WHEEL_VENV)/.installed: pyproject.toml Makefile $(PACKAGE_FILES)
 	rm -rf $(WHEEL_VENV)
 	$(PYTHON) -m venv $(WHEEL_VENV)
 	$(WHEEL_VENV)/bin/pip install -q --upgrade pip
+	rm -rf build  # a stale build/lib would put deleted modules into the wheel
 	$(WHEEL_VENV)/bin/pip wheel -q --no-deps -w $(WHEEL_VENV)/dist .
 	$(WHEEL_VENV)/bin/pip install -q $(WHEEL_VENV_PACKAGES) \
 	    "$$(ls $(WHEEL_VENV)/dist/airflow_provider_labelbox_export-*.whl)[$(WHEEL_EXTRAS)]"
