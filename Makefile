@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
-# Both create the virtual environments they need.
+# Both create the virtual environments they need (`make test` also the wheel's: .venv-wheel).
 PYTHON ?= python3
 VENV ?= .venv
 AIRFLOW_VERSION ?= 3.3.2
@@ -28,17 +28,18 @@ $(VENV)/.installed: pyproject.toml Makefile
 	.venv-sdk7/bin/pip install -q "labelbox==$(SDK7_VERSION)"
 	touch $@
 
-install: $(VENV)/.installed
-
-# The provider as users install it: a wheel (`pip wheel --no-deps`) in a fresh venv with the
-# pinned Airflow. The deployment tests (tests/deploy) run a real Airflow from this venv; they
-# also need the Celery provider (celery < 5.7: 5.7 removed an import the provider uses),
-# asyncpg (Airflow 3.3 also builds an async engine) and the PostgreSQL and Redis clients.
+# The package as users get it: the wheel built from this tree (not editable), with extras, in a
+# fresh venv beside Airflow; tests/packaging runs `airflow providers list` etc. in it.
+# Extend it by appending: `WHEEL_VENV_PACKAGES += apache-airflow-providers-celery`.
 WHEEL_VENV := .venv-wheel
 WHEEL_EXTRAS ?= s3,postgres
-WHEEL_VENV_PACKAGES = "apache-airflow==$(AIRFLOW_VERSION)" \
-    "apache-airflow-providers-celery==3.26.0" "celery[redis]>=5.5,<5.7" asyncpg psycopg2-binary redis
+WHEEL_VENV_PACKAGES = "apache-airflow==$(AIRFLOW_VERSION)"
 PACKAGE_FILES := $(shell find connectors/labelbox_provider -type f -not -path '*/__pycache__/*')
+# tests/deploy runs a real Airflow from this venv: the Celery provider (celery < 5.7: 5.7 removed
+# an import provider 3.26.0 uses), asyncpg (Airflow 3.3 also builds an async engine from the
+# database URL) and the PostgreSQL and Redis clients.
+WHEEL_VENV_PACKAGES += "apache-airflow-providers-celery==3.26.0" "celery[redis]>=5.5,<5.7" \
+    asyncpg psycopg2-binary redis
 
 $(WHEEL_VENV)/.installed: pyproject.toml Makefile $(PACKAGE_FILES)
 	rm -rf $(WHEEL_VENV)
@@ -50,6 +51,7 @@ $(WHEEL_VENV)/.installed: pyproject.toml Makefile $(PACKAGE_FILES)
 	    "$$(ls $(WHEEL_VENV)/dist/airflow_provider_labelbox_export-*.whl)[$(WHEEL_EXTRAS)]"
 	touch $@
 
+install: $(VENV)/.installed
 wheel-venv: $(WHEEL_VENV)/.installed
 sdk-venvs: .venv-sdk3/.installed .venv-sdk7/.installed
 

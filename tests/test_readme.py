@@ -1,11 +1,13 @@
-"""The README stays true: quoted DAG regions, the table reference, commands and options.
+"""The README and the pages of ``docs/`` stay true: quoted DAG regions, tables, commands, options.
 
-* Every code block preceded by ``<!-- quote: dags/<file>.py#<region> -->`` must equal, byte for
-  byte, the lines between ``# [START <region>]`` and ``# [END <region>]`` of that file, and every
-  marked region in ``dags/`` must be quoted.
-* The table reference lists exactly the columns of ``transforms.tables.SCHEMAS`` per table.
-* Extras, operator arguments, exceptions, CLI subcommands/flags, emulator options and fault
-  kinds named in the README exist in the code.
+* Every code block preceded by ``<!-- quote: dags/<file>.py#<region> -->`` (in the README or a
+  docs page) must equal, byte for byte, the lines between ``# [START <region>]`` and
+  ``# [END <region>]`` of that file, and every marked region in ``dags/`` must be quoted.
+* The table reference (``docs/tables.md``) lists exactly the columns of ``SCHEMAS`` per table.
+* Connection extras and exceptions (``docs/hook.md``), operator arguments (``docs/operator.md``),
+  CLI subcommands and flags (``docs/cli.md``), emulator options and fault kinds
+  (``docs/emulator.md``) exist in the code; make targets and links named anywhere exist.
+* The README stays a front door: short, and its map names every page of ``docs/``.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
+DOCS = REPO / "docs"
 DAGS = REPO / "dags"
+README_MAX_BYTES = 24_000  # a newcomer reads it in ten minutes; the reference lives in docs/
 
 QUOTE = re.compile(
     r"<!-- quote: (?P<path>[^#\s]+)#(?P<region>[\w.-]+) -->\n```\w*\n(?P<body>.*?)```", re.S
@@ -29,6 +33,22 @@ MARKER = re.compile(r"^\s*# \[(?P<kind>START|END) (?P<region>[\w.-]+)\]\s*$")
 
 def _readme() -> str:
     return README.read_text(encoding="utf-8")
+
+
+def _doc(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
+
+
+def _pages() -> dict[str, str]:
+    """The README and every docs page, by path relative to the repository."""
+    pages = {"README.md": _readme()}
+    for path in sorted(DOCS.glob("*.md")):
+        pages[f"docs/{path.name}"] = path.read_text(encoding="utf-8")
+    return pages
+
+
+def _all_text() -> str:
+    return "\n".join(_pages().values())
 
 
 def _regions(path: Path) -> dict[str, str]:
@@ -66,18 +86,18 @@ def _section(text: str, title: str) -> str:
 
 def test_quoted_regions_are_byte_identical() -> None:
     regions = _all_regions()
-    quotes = list(QUOTE.finditer(_readme()))
-    assert quotes, "the README quotes no DAG region"
-    for q in quotes:
-        key = (q["path"], q["region"])
-        assert key in regions, f"README quotes {key}, which has no [START]/[END] markers"
-        assert q["body"] == regions[key], f"README quote of {key} differs from the DAG file"
+    assert list(QUOTE.finditer(_readme())), "the README quotes no DAG region"
+    for page, text in _pages().items():
+        for q in QUOTE.finditer(text):
+            key = (q["path"], q["region"])
+            assert key in regions, f"{page} quotes {key}, which has no [START]/[END] markers"
+            assert q["body"] == regions[key], f"{page}: quote of {key} differs from the DAG file"
 
 
 def test_every_marked_region_is_quoted() -> None:
-    quoted = {(q["path"], q["region"]) for q in QUOTE.finditer(_readme())}
+    quoted = {(q["path"], q["region"]) for q in QUOTE.finditer(_all_text())}
     missing = set(_all_regions()) - quoted
-    assert not missing, f"marked DAG regions not quoted in the README: {sorted(missing)}"
+    assert not missing, f"marked DAG regions quoted nowhere in README/docs: {sorted(missing)}"
 
 
 def _table_columns(section: str) -> dict[str, list[str]]:
@@ -85,11 +105,11 @@ def _table_columns(section: str) -> dict[str, list[str]]:
     tables: dict[str, list[str]] = {}
     current = None
     for line in section.splitlines():
-        heading = re.match(r"^### `(\w+)`\s*$", line)
+        heading = re.match(r"^##+ `(\w+)`\s*$", line)
         if heading:
             current = heading[1]
             tables[current] = []
-        elif line.startswith("### "):
+        elif line.startswith("## "):
             current = None
         elif current is not None:
             cell = re.match(r"^\| `(\w+)` \|", line)
@@ -101,12 +121,12 @@ def _table_columns(section: str) -> dict[str, list[str]]:
 def test_table_reference_matches_schemas() -> None:
     from labelbox_provider.transforms.tables import LINEAGE_COLUMNS, SCHEMAS
 
-    section = _section(_readme(), "Table reference")
+    section = _doc("tables.md")
     listed = _table_columns(section)
-    assert set(listed) == set(SCHEMAS), "README tables differ from SCHEMAS"
+    assert set(listed) == set(SCHEMAS), "docs/tables.md tables differ from SCHEMAS"
     for table, schema in SCHEMAS.items():
         expected = [f.name for f in schema if f.name not in LINEAGE_COLUMNS]
-        assert listed[table] == expected, f"README columns of {table} differ from its schema"
+        assert listed[table] == expected, f"docs/tables.md columns of {table} differ"
     lineage = re.findall(r"^\| `(\w+)` \|", section.split("Lineage columns", 1)[1], re.M)
     assert lineage == list(LINEAGE_COLUMNS)
 
@@ -124,7 +144,7 @@ def _first_cells(section: str) -> list[str]:
 def test_connection_extras_are_the_tunables() -> None:
     from labelbox_provider.hooks.settings import TUNABLE, HookSettings
 
-    section = _section(_readme(), "The connection")
+    section = _section(_doc("hook.md"), "The connection")
     names = [n for n in _first_cells(section) if n != "endpoint"]
     assert sorted(names) == sorted(TUNABLE)
     for name in TUNABLE:  # the documented default is the code's default
@@ -140,7 +160,7 @@ def test_operator_arguments_exist() -> None:
 
     from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator as Op
 
-    section = _section(_readme(), "The operator")
+    section = _doc("operator.md")
     table = section.split("| argument | default | meaning |", 1)[1].split("\n\n")[0]
     documented = {n for n in _first_cells(table) if n.isidentifier()}
     params = set(inspect.signature(Op.__init__).parameters) - {"self", "kwargs"}
@@ -153,7 +173,7 @@ def test_operator_arguments_exist() -> None:
 def test_asset_event_keys() -> None:
     from labelbox_provider.assets import EVENT_KEYS
 
-    section = _section(_readme(), "The operator")
+    section = _doc("operator.md")
     table = section.split("Its `extra`:", 1)[1].split("\n\n")[1]
     assert re.findall(r"^\| `(\w+)` \|", table, re.M) == list(EVENT_KEYS)
 
@@ -162,7 +182,7 @@ def test_exceptions_exist_and_retry_column_matches() -> None:
     from labelbox_provider import exceptions
     from labelbox_provider.hooks.retry import is_retryable
 
-    section = _section(_readme(), "The hook")
+    section = _section(_doc("hook.md"), "The hook")
     rows = re.findall(
         r"^\| `(\w+(?:Error|Exceeded))` \| [^|]+ \| (?P<retried>[^|]+) \|$", section, re.M
     )
@@ -183,14 +203,14 @@ def test_cli_subcommands_and_flags_exist() -> None:
 
     parser = build_parser()
     sub = next(a for a in parser._actions if a.choices and "pull" in a.choices)
-    section = _section(_readme(), "The CLI: `labelbox-export`")
+    section = _doc("cli.md")
     rows = re.findall(r"^\| `(?P<cmd>[\w-]+) (?P<usage>[^`]*)` \|", section, re.M)
     assert {cmd for cmd, _ in rows} == set(sub.choices)
     for cmd, usage in rows:
         known = {o for a in sub.choices[cmd]._actions for o in a.option_strings}
         for flag in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", usage):
-            assert flag in known, f"labelbox-export {cmd}: README shows unknown flag {flag}"
-    for line in re.findall(r"^labelbox-export (.+)$", _readme(), re.M):
+            assert flag in known, f"labelbox-export {cmd}: docs/cli.md shows unknown flag {flag}"
+    for line in re.findall(r"^(?:\.venv/bin/)?labelbox-export (.+)$", _all_text(), re.M):
         args = line.split()
         known = {o for a in sub.choices[args[0]]._actions for o in a.option_strings}
         assert {a for a in args if a.startswith("--")} <= known, line
@@ -202,7 +222,7 @@ def test_emulator_options_and_faults_exist() -> None:
 
     serve = build_parser()._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
     known = {o for a in serve._actions for o in a.option_strings} - {"-h", "--help"}
-    section = _section(_readme(), "The emulator")
+    section = _doc("emulator.md")
     table = section.split("| option | default | meaning |", 1)[1].split("\n\n")[0]
     shown = set(re.findall(r"`(--[\w-]+)", table))
     assert shown == known
@@ -216,10 +236,26 @@ def test_emulator_options_and_faults_exist() -> None:
 def test_make_targets_exist() -> None:
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     targets = set(re.findall(r"^([\w-]+):", makefile, re.M))
-    for target in set(re.findall(r"`make ([a-z][\w-]*)", _readme())):
+    for target in set(re.findall(r"`make ([a-z][\w-]*)", _all_text())):
         assert target in targets, f"make {target}"
 
 
 def test_links_to_docs_exist() -> None:
-    for link in re.findall(r"\]\(((?:docs/)[^)#]+)", _readme()):
-        assert (REPO / link).is_file(), link
+    for page, text in _pages().items():
+        base = (REPO / page).parent
+        for link in re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", text):
+            assert (base / link).is_file(), f"{page} links to {link}, which does not exist"
+
+
+def test_readme_is_a_front_door() -> None:
+    size = len(README.read_bytes())
+    assert size <= README_MAX_BYTES, f"README.md is {size} bytes: move reference to docs/"
+    linked = set(re.findall(r"\]\(docs/([\w.-]+\.md)\)", _readme()))
+    pages = {p.name for p in DOCS.glob("*.md")}
+    assert pages <= linked, f"docs pages missing from the README's map: {sorted(pages - linked)}"
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    assert "make test" in _readme()
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert re.search(r"^make test$", ci, re.M), ".ci/run must run the README's test command"

@@ -15,22 +15,35 @@ from labelbox_provider.transforms import TABLES
 pytestmark = pytest.mark.unit
 
 
+REAL = pytest.mark.real_corpus
+
+
 @pytest.mark.parametrize(
     "case",
     [
-        pytest.param(("v1_image_bbox_project_export_2020.json", 117, 798), id="v1-array"),
-        pytest.param(("v1_text_export.json", 1, 4), id="v1-single-object"),
-        pytest.param(("v2_image_masks_full_details.ndjson", 53, 200), id="v2-ndjson"),
+        pytest.param(("own", "v1_image.json", 3, 6), id="v1-array"),
+        pytest.param(("own", "v1_text.json", 1, 2), id="v1-single-object"),
+        pytest.param(("own", "v2_image.ndjson", 3, 7), id="v2-ndjson"),
+        pytest.param(
+            ("real", "v1_image_bbox_project_export_2020.json", 117, 798),
+            id="real-v1-array",
+            marks=REAL,
+        ),
+        pytest.param(("real", "v1_text_export.json", 1, 4), id="real-v1-object", marks=REAL),
+        pytest.param(
+            ("real", "v2_image_masks_full_details.ndjson", 53, 200), id="real-v2", marks=REAL
+        ),
     ],
 )
 def test_flatten_prints_counts(
-    case: tuple[str, int, int],
-    real_fixtures: Path,
+    case: tuple[str, str, int, int],
+    request: pytest.FixtureRequest,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    name, labels, objects = case
-    assert main(["flatten", str(real_fixtures / name), "--out", str(tmp_path)]) == 0
+    where, name, labels, objects = case
+    folder: Path = request.getfixturevalue(f"{where}_fixtures")
+    assert main(["flatten", str(folder / name), "--out", str(tmp_path)]) == 0
     counts = json.loads(capsys.readouterr().out)
     assert list(counts) == list(TABLES)
     assert (counts["labels"], counts["objects"]) == (labels, objects)
@@ -45,13 +58,13 @@ def test_not_an_export_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "labelbox-export flatten" in capsys.readouterr().err
 
 
-def test_console_script_entry_point(real_fixtures: Path, tmp_path: Path) -> None:
+def test_console_script_entry_point(own_fixtures: Path, tmp_path: Path) -> None:
     script = Path(sys.executable).parent / "labelbox-export"
     result = subprocess.run(
-        [str(script), "flatten", str(real_fixtures / "v1_pdf_export.json"), "--out", str(tmp_path)],
+        [str(script), "flatten", str(own_fixtures / "v1_pdf.json"), "--out", str(tmp_path)],
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
     )
-    assert json.loads(result.stdout.strip().splitlines()[-1])["objects"] == 7
+    assert json.loads(result.stdout.strip().splitlines()[-1])["objects"] == 3

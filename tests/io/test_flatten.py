@@ -12,7 +12,7 @@ import pytest
 from labelbox_provider.io.flatten import flatten_file
 from labelbox_provider.transforms import SCHEMAS, TABLES, Lineage
 
-from tests.transforms._transform_helpers import REAL_FILES, count_answers
+from tests.transforms._transform_helpers import OWN_FILES, REAL_FILES, count_answers
 
 pytestmark = pytest.mark.unit
 
@@ -100,6 +100,21 @@ def test_real_files_conserve_counts(name: str, real_fixtures: Path, tmp_path: Pa
         )
 
 
+@pytest.mark.parametrize("name", sorted(OWN_FILES))
+def test_own_fixtures_give_the_hand_counted_rows(
+    name: str, own_fixtures: Path, tmp_path: Path
+) -> None:
+    lineage = Lineage("", "b", LINEAGE.extracted_at, None, None)  # project from each record
+    frames = own_fixtures / "frames"
+    counts = flatten_file(own_fixtures / name, tmp_path, lineage, frames_dir=frames)
+    assert counts == dict.fromkeys(TABLES, 0) | OWN_FILES[name]
+    for table in TABLES:
+        assert pq.read_schema(tmp_path / table / "part-00000.parquet") == SCHEMAS[table]
+    if name.startswith("v1") and "video" not in name:  # independent count of the raw records
+        expected = v1_expected(load_raw(own_fixtures / name))
+        assert {k: counts[k] for k in expected} == expected
+
+
 def test_bad_records_go_to_rejects_and_the_rest_proceeds(tmp_path: Path) -> None:
     good = {
         "ID": "l1",
@@ -156,8 +171,8 @@ def test_every_table_written_even_when_empty(tmp_path: Path) -> None:
         assert pq.read_schema(tmp_path / "out" / table / "part-00000.parquet") == SCHEMAS[table]
 
 
-def test_lineage_columns_on_every_row(real_fixtures: Path, tmp_path: Path) -> None:
-    flatten_file(real_fixtures / "v1_image_export.json", tmp_path, LINEAGE)
+def test_lineage_columns_on_every_row(own_fixtures: Path, tmp_path: Path) -> None:
+    flatten_file(own_fixtures / "v1_image.json", tmp_path, LINEAGE)
     for table in ("data_rows", "labels", "objects", "classifications"):
         for row in read(tmp_path, table):
             assert row["batch_id"] == "b-0001"
@@ -223,17 +238,17 @@ def test_large_tables_roll_over_to_several_part_files(
     ]
 
 
-def test_v2_project_inferred_when_not_given(real_fixtures: Path, tmp_path: Path) -> None:
+def test_v2_project_inferred_when_not_given(own_fixtures: Path, tmp_path: Path) -> None:
     lineage = Lineage("", "b", LINEAGE.extracted_at, None, None)
-    counts = flatten_file(real_fixtures / "v2_image_bbox_minimal.ndjson", tmp_path, lineage)
-    assert counts["labels"] == 2
-    assert {r["project_id"] for r in read(tmp_path, "labels")} == {"8ikpemouf4oszagoc7vlj67wq"}
+    counts = flatten_file(own_fixtures / "v2_image.ndjson", tmp_path, lineage)
+    assert counts["labels"] == 3
+    assert {r["project_id"] for r in read(tmp_path, "labels")} == {"lbx-project-v2-streets"}
 
 
-def test_v1_project_inferred_from_view_label(real_fixtures: Path, tmp_path: Path) -> None:
+def test_v1_project_inferred_from_view_label(own_fixtures: Path, tmp_path: Path) -> None:
     lineage = Lineage("", "b", LINEAGE.extracted_at, None, None)
-    flatten_file(real_fixtures / "v1_text_export.json", tmp_path, lineage)
-    assert read(tmp_path, "labels")[0]["project_id"] == "ckr5ig0l062af0y5p7jhohg6q"
+    flatten_file(own_fixtures / "v1_text.json", tmp_path, lineage)
+    assert read(tmp_path, "labels")[0]["project_id"] == "lbx-project-reviews"
 
 
 def test_lineage_requires_aware_datetimes() -> None:
@@ -271,7 +286,7 @@ def test_wrong_value_types_reject_the_whole_record(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fast", [True, False])
 def test_an_unexpected_error_propagates_and_closes_files(
-    real_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
+    own_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fast: bool
 ) -> None:
     from labelbox_provider.io import flatten as flatten_module
     from labelbox_provider.transforms import fast_v1
@@ -283,4 +298,4 @@ def test_an_unexpected_error_propagates_and_closes_files(
     monkeypatch.setattr(fast_v1.FastV1, "_label", boom)
     monkeypatch.setattr(flatten_module, "v1_record_rows", boom)
     with pytest.raises(RuntimeError, match="disk on fire"):
-        flatten_file(real_fixtures / "v1_pdf_export.json", tmp_path, LINEAGE, fast=fast)
+        flatten_file(own_fixtures / "v1_pdf.json", tmp_path, LINEAGE, fast=fast)

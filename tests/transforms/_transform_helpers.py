@@ -9,7 +9,8 @@ from labelbox_provider.transforms.common import Rows
 from labelbox_provider.transforms.tables import ROW_TYPES
 
 PROJECT = "proj1"
-# Every file of ../shared/fixtures/real, as they are.
+# Every file of the real corpus (LABELBOX_REAL_FIXTURES, see tests/conftest.py), by name: the
+# names are known without the corpus, so parametrised tests still collect (and skip) without it.
 REAL_FILES = [
     "v1_highly_nested_image.json",
     "v1_image_bbox_project_export_2020.json",
@@ -20,6 +21,48 @@ REAL_FILES = [
     "v2_image_bbox_minimal.ndjson",
     "v2_image_masks_full_details.ndjson",
 ]
+
+# The project's own fixtures (tests/fixtures/exports; the own_fixtures fixture) and the rows each
+# gives, counted by hand from the files (tables not named: 0 rows). v1 video frames files are in
+# its frames/ folder.
+OWN_FILES: dict[str, dict[str, int]] = {
+    "v1_image.json": {
+        "data_rows": 3,
+        "labels": 3,
+        "objects": 6,
+        "classifications": 7,
+        "relationships": 1,
+        "reviews": 2,
+    },
+    "v1_video.json": {"data_rows": 1, "labels": 1, "objects": 4, "classifications": 1},
+    "v1_text.json": {"data_rows": 1, "labels": 1, "objects": 2, "classifications": 2},
+    "v1_pdf.json": {
+        "data_rows": 1,
+        "labels": 1,
+        "objects": 3,
+        "classifications": 1,
+        "relationships": 1,
+        "reviews": 1,
+    },
+    "v1_geospatial.json": {"data_rows": 2, "labels": 2, "objects": 6, "classifications": 1},
+    "v2_image.ndjson": {
+        "data_rows": 3,
+        "labels": 3,
+        "objects": 7,
+        "classifications": 6,
+        "relationships": 1,
+        "reviews": 1,
+        "workflow_history": 2,
+    },
+    "v2_video.ndjson": {"data_rows": 1, "labels": 1, "objects": 2, "classifications": 1},
+    "v2_text.ndjson": {
+        "data_rows": 1,
+        "labels": 1,
+        "objects": 2,
+        "classifications": 1,
+        "relationships": 1,
+    },
+}
 
 
 def v1_record(label: Any, **fields: Any) -> dict[str, Any]:

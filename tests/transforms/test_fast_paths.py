@@ -1,11 +1,11 @@
 """The typed fast paths (v1 and v2) are an optimisation, never a second mapping: with them and
 without them, every table comes out identical, in content and in order.
 
-Compared here on every real fixture, on emulator exports of every media type (v1: every key-set
-era; v2: every detail parameter), and on records mutated at random (a key removed, nulled,
-retyped, an unknown key added...) so that the fast paths' refusals, fallbacks and rejects are
-exercised too. Tests also check that the fast path is actually taken where it should be, so the
-comparison means something.
+Compared here on every real fixture, on the project's own fixtures, on emulator exports of every
+media type (v1: every key-set era; v2: every detail parameter), and on records mutated at random
+(a key removed, nulled, retyped, an unknown key added...) so that the fast paths' refusals,
+fallbacks and rejects are exercised too. Tests also check that the fast path is actually taken
+where it should be, so the comparison means something.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from labelbox_provider.io import flatten as flatten_module
 from labelbox_provider.io.flatten import flatten_file
 from labelbox_provider.transforms import TABLES, Lineage, fast_v1, fast_v2
 
-from ._transform_helpers import REAL_FILES
+from ._transform_helpers import OWN_FILES, REAL_FILES
 
 pytestmark = pytest.mark.unit
 
@@ -89,6 +89,24 @@ def test_real_fixtures_same_rows_both_paths(
         assert counter.taken == counts["data_rows"] > 0
     else:  # text entities (unmapped keys) and inlined video frames: the row function's
         assert counter.taken == 0
+
+
+OWN_FAST = {  # records of the own fixtures that take the fast path (the others: none)
+    "v1_image.json": 3,
+    "v1_pdf.json": 1,
+    "v1_geospatial.json": 1,  # the pixel record; GeoJSON goes to the row function
+    "v2_image.ndjson": 3,
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWN_FILES))
+def test_own_fixtures_same_rows_both_paths(
+    name: str, own_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counter = FastCounter(monkeypatch)
+    counts = flatten_both(own_fixtures / name, tmp_path, frames_dir=own_fixtures / "frames")
+    assert counts["rejects"] == 0
+    assert counter.taken == OWN_FAST.get(name, 0)  # text entities, video: the row function's
 
 
 @pytest.mark.parametrize("era", V1_ERAS)

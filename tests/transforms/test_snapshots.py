@@ -1,4 +1,4 @@
-"""Snapshots pin the flattened output of every real export file, table by table.
+"""Snapshots pin the flattened output of every real export file and own fixture, table by table.
 
 Each snapshot holds, per table, the row count, a SHA-256 of all rows (canonical JSON, every
 column) and the first rows in full, so a change shows what moved. To accept a deliberate
@@ -19,13 +19,15 @@ import pytest
 from labelbox_provider.io.flatten import flatten_file
 from labelbox_provider.transforms import TABLES, Lineage
 
-from ._transform_helpers import REAL_FILES
+from ._transform_helpers import OWN_FILES, REAL_FILES
 
 pytestmark = pytest.mark.unit
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 HEAD_ROWS = 3
-FIXTURES = REAL_FILES
+FIXTURES = [pytest.param(("own", name), id=name) for name in sorted(OWN_FILES)] + [
+    pytest.param(("real", name), id=name, marks=pytest.mark.real_corpus) for name in REAL_FILES
+]
 LINEAGE = Lineage(
     project_id="",  # taken from each record, as the CLI does
     batch_id="snapshot",
@@ -54,9 +56,11 @@ def render(out: Path) -> dict[str, Any]:
     return snapshot
 
 
-@pytest.mark.parametrize("name", FIXTURES)
-def test_snapshot(name: str, real_fixtures: Path, tmp_path: Path) -> None:
-    flatten_file(real_fixtures / name, tmp_path, LINEAGE)
+@pytest.mark.parametrize("case", FIXTURES)
+def test_snapshot(case: tuple[str, str], request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    where, name = case
+    folder: Path = request.getfixturevalue(f"{where}_fixtures")
+    flatten_file(folder / name, tmp_path, LINEAGE, frames_dir=folder / "frames")
     actual = render(tmp_path)
     path = SNAPSHOTS / f"{name}.json"
     if os.environ.get("LBX_UPDATE_SNAPSHOTS") == "1" or not path.exists():

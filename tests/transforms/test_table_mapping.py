@@ -1,4 +1,4 @@
-"""Every field of the seed's JSON export parameters table has a column (design.md mapping)."""
+"""Every field of the seed's JSON export parameters has a column (docs/field-mapping.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ._transform_helpers import rows_v1, v1_record
 
 pytestmark = pytest.mark.unit
 
-DESIGN = Path(__file__).resolve().parents[3] / "shared" / "design.md"
+MAPPING = Path(__file__).resolve().parents[2] / "docs" / "field-mapping.md"
 
 # export field -> (table, column that must hold its value) for a record carrying every field
 FIELD_COLUMNS: dict[str, tuple[str, str]] = {
@@ -50,11 +50,10 @@ FIELD_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def design_references() -> list[tuple[str, str | None]]:
-    """(table, column or None) for every target named in design.md's mapping table."""
-    text = DESIGN.read_text(encoding="utf-8")
-    section = text.split("Mapping of the seed's JSON export parameters", 1)[1]
-    section = section.split("\n\n", 2)[1]  # the table right after the heading line
+def mapping_references() -> list[tuple[str, str | None]]:
+    """(table, column or None) for every target named in the mapping table of the docs."""
+    text = MAPPING.read_text(encoding="utf-8")
+    section = "| export field |" + text.split("| export field |", 1)[1].split("\n\n", 1)[0]
     refs: list[tuple[str, str | None]] = []
     for line in section.splitlines():
         if not line.startswith("|") or "---" in line or "export field" in line:
@@ -67,13 +66,20 @@ def design_references() -> list[tuple[str, str | None]]:
     return refs
 
 
-def test_every_design_mapping_target_is_a_column() -> None:
-    refs = design_references()
+def test_every_mapping_target_is_a_column() -> None:
+    refs = mapping_references()
     assert len(refs) >= 20  # the table was found and read
     for table, column in refs:
-        assert table in SCHEMAS, f"design.md names table {table!r}, which does not exist"
+        assert table in SCHEMAS, f"field-mapping.md names table {table!r}, which does not exist"
         if column is not None:
-            assert column in SCHEMAS[table].names, f"design.md names {table}.{column}: missing"
+            assert column in SCHEMAS[table].names, f"field-mapping.md names {table}.{column}"
+
+
+def test_every_export_field_is_in_the_mapping_document() -> None:
+    text = MAPPING.read_text(encoding="utf-8")
+    for field in FIELD_COLUMNS:
+        for part in field.split("."):
+            assert part in text, f"{field}: not in docs/field-mapping.md"
 
 
 @pytest.mark.parametrize("field", list(FIELD_COLUMNS))

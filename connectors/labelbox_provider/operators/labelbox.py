@@ -32,7 +32,7 @@ from labelbox_provider.triggers.labelbox import LabelboxExportTrigger
 
 
 class LabelboxIncrementalExportOperator(BaseOperator):
-    """Mirror one Labelbox project's labels into Parquet, incrementally (see the README).
+    """Mirror one Labelbox project's labels into Parquet, incrementally (see docs/operator.md).
 
     :param project_id: Labelbox project id (templated; map it to mirror many projects).
     :param destination: local folder or fsspec URL of the mirror root (templated).
