@@ -11,6 +11,7 @@ further interval has a worker SIGKILLed mid-export, which Airflow's retry must s
 
 from __future__ import annotations
 
+import re
 import signal
 import time
 from pathlib import Path
@@ -78,8 +79,9 @@ def local_run(wheel_venv: Path, deploy_tmp: Path, emulator: EmulatorProcess) -> 
         sc.wait_loaded(api, root, warehouse)
         facts |= _facts(stack, api, emulator, root, since)
         facts["explain"] = {p: sc.explain(root, p, facts["activity"]) for p in facts["diff"]}
-        logs = stack.logs.glob(f"dag_id={sc.INCREMENTAL}/**/task_id=mirror/**/*.log")
-        facts["deferred_logs"] = [p.read_text(errors="replace") for p in logs]
+        logs = stack.logs.glob(f"dag_id={sc.INCREMENTAL}/**/task_id=mirror/**/attempt=*")
+        tries = [p for p in logs if re.fullmatch(r"attempt=\d+\.log", p.name)]  # not trigger logs
+        facts["deferred_logs"] = [p.read_text(errors="replace") for p in tries]
     print(f"\nLocalExecutor: first run {facts['first_run_s']:.1f}s, timings {facts['timings']}")
     return facts
 
@@ -128,7 +130,9 @@ def celery_run(
     ) as stack:
         api = stack.client()
         facts = sc.open_for_business(api)
-        first, facts["first_run_s"] = sc.first_scheduled_run(api)
+        _, facts["first_run_s"] = sc.first_scheduled_run(api)
+        # the scheduled run covers up to its daily tick (midnight): one run now for the rest
+        first, _ = sc.run_interval(api)
         facts["rows_after_catch_up"] = sc.current_rows(root, [p["id"] for p in emulator.projects])
         facts["first_run"] = first
         facts["activity"] = sc.next_interval(emulator)
