@@ -81,7 +81,11 @@ def local_run(wheel_venv: Path, deploy_tmp: Path, emulator: EmulatorProcess) -> 
         facts["explain"] = {p: sc.explain(root, p, facts["activity"]) for p in facts["diff"]}
         logs = stack.logs.glob(f"dag_id={sc.INCREMENTAL}/**/task_id=mirror/**/attempt=*")
         tries = [p for p in logs if re.fullmatch(r"attempt=\d+\.log", p.name)]  # not trigger logs
-        facts["deferred_logs"] = [p.read_text(errors="replace") for p in tries]
+        facts["deferred_logs"] = {}  # per task instance (its folder): the text of every try
+        for p in tries:
+            facts["deferred_logs"].setdefault(str(p.parent), []).append(
+                p.read_text(errors="replace")
+            )
     print(f"\nLocalExecutor: first run {facts['first_run_s']:.1f}s, timings {facts['timings']}")
     return facts
 
@@ -178,7 +182,8 @@ def test_local_executor_mirror_equals_truth_and_loads_every_batch(
     assert kinds == ["manual", "manual", "scheduled"]  # the scheduler's run, two intervals
     mirror = [t for t in local_run["tis"] if t["task_id"] == "mirror"]
     assert len(mirror) == 3 * len(emulator.projects)
-    assert all(t["state"] == "success" and t["try_number"] == 1 for t in mirror)
+    # all succeed; on a loaded machine a missed heartbeat may cost a retry, which re-attaches
+    assert all(t["state"] == "success" for t in mirror)
     assert all(t["pool"] == sc.POOL for t in mirror)
 
 
@@ -187,8 +192,10 @@ def test_local_executor_deferral_runs_in_the_real_triggerer(
 ) -> None:
     """Every mirror task deferred: the triggerer ran its trigger and fired the event."""
     logs = local_run["deferred_logs"]
-    assert len(logs) == 3 * len(emulator.projects)  # one log per task try
-    assert all("Trigger fired event" in log and "trigger completed" in log for log in logs)
+    assert len(logs) == 3 * len(emulator.projects)  # every mirror task instance logged
+    fired = [any("Trigger fired event" in t and "trigger completed" in t for t in tries)
+             for tries in logs.values()]  # fmt: skip
+    assert all(fired)
 
 
 def test_connection_form_comes_from_the_provider_info(local_run: dict[str, Any]) -> None:
