@@ -42,11 +42,17 @@ WHEEL_VENV := .venv-wheel
 WHEEL_EXTRAS ?= s3,postgres
 WHEEL_VENV_PACKAGES = "apache-airflow==$(AIRFLOW_VERSION)"
 PACKAGE_FILES := $(shell find connectors/labelbox_provider -type f -not -path '*/__pycache__/*')
+# tests/deploy runs a real Airflow from this venv: the Celery provider (celery < 5.7: 5.7 removed
+# an import provider 3.26.0 uses), asyncpg (Airflow 3.3 also builds an async engine from the
+# database URL) and the PostgreSQL and Redis clients.
+WHEEL_VENV_PACKAGES += "apache-airflow-providers-celery==3.26.0" "celery[redis]>=5.5,<5.7" \
+    asyncpg psycopg2-binary redis
 
 $(WHEEL_VENV)/.installed: pyproject.toml Makefile $(PACKAGE_FILES)
 	rm -rf $(WHEEL_VENV)
 	$(PYTHON) -m venv $(WHEEL_VENV)
 	$(WHEEL_VENV)/bin/pip install -q --upgrade pip
+	rm -rf build  # a stale build/lib would put deleted modules into the wheel
 	$(WHEEL_VENV)/bin/pip wheel -q --no-deps -w $(WHEEL_VENV)/dist .
 	$(WHEEL_VENV)/bin/pip install -q $(WHEEL_VENV_PACKAGES) \
 	    "$$(ls $(WHEEL_VENV)/dist/airflow_provider_labelbox_export-*.whl)[$(WHEEL_EXTRAS)]"

@@ -1,12 +1,13 @@
-"""Example: backfill explicit history windows, one per daily data interval.
+"""Example: backfill an explicit history window, only when asked.
 
-Unlike the incremental DAG, this one uses ``CronDataIntervalTimetable``: each run has a real
-data interval ``[start, end)`` and exports exactly that window as a ``backfill`` batch. Run it
-over history with ``airflow backfill create --dag-id labelbox_backfill --from-date ... --to-date
-...``; batches fill gaps in the ledger, and the watermark only ever moves forward. The gaps left
-to fill are listed by ``labelbox-export ledger`` (the CLI) or ``MirrorPipeline.gaps``, and
-``labelbox-export backfill-command`` prints the commands that fill them, each with
-``--dag-run-conf '{"project_ids": [...]}'`` so only the projects with the gap are exported.
+The DAG has no schedule: it writes the same project ledgers as the incremental DAG, so it runs
+only when someone triggers it for a window. A run exports exactly the window in its params,
+``[window_start, window_end)``, as ``backfill`` batches (split into spans the API handles);
+batches fill gaps in the ledger, and the watermark only ever moves forward. The gaps left to
+fill are listed by ``labelbox-export ledger`` (the CLI) or ``MirrorPipeline.gaps``, and
+``labelbox-export backfill-command`` prints the ``airflow dags trigger`` commands that fill
+them, each with ``--conf '{"project_ids": [...], "window_start": ..., "window_end": ...}'``.
+A run without a window fails at once with a clear error.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import os
 from typing import Any
 
 import pendulum
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param, task
+from airflow.sdk import DAG, Param, task
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
+from labelbox_settings import POOL, initial_start, retry_delay
 
 DAG_ID = "labelbox_backfill"
 DEFAULT_PROJECTS = [p for p in os.environ.get("LABELBOX_PROJECT_IDS", "").split(",") if p]
 DEFAULT_ROOT = os.environ.get("LABELBOX_MIRROR_ROOT", "/tmp/labelbox-mirror")
-INITIAL_START = pendulum.datetime(2024, 1, 1, tz="UTC")  # must match the incremental DAG
+INITIAL_START = initial_start()  # LABELBOX_INITIAL_START: must match the incremental DAG
 
 
 def build_dag(
@@ -37,25 +39,33 @@ def build_dag(
     # [START labelbox_backfill]
     with DAG(
         dag_id=dag_id,
-        schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),  # real data intervals
+        schedule=None,  # only when asked: `airflow dags trigger` with a window
         start_date=initial_start,
-        catchup=False,  # history is filled on demand with `airflow backfill create`
-        params={"project_ids": Param(project_ids or DEFAULT_PROJECTS, type="array")},
+        catchup=False,
+        max_active_runs=1,  # one backfill at a time per deployment
+        params={
+            "project_ids": Param(project_ids or DEFAULT_PROJECTS, type="array"),
+            "window_start": Param(None, type=["null", "string"], format="date-time"),
+            "window_end": Param(None, type=["null", "string"], format="date-time"),
+        },
+        render_template_as_native_obj=True,  # an unset window renders as None, not "None"
         tags=["labelbox"],
     ) as dag:
 
         @task
         def projects(params: dict[str, Any] | None = None) -> list[str]:
-            """The projects to backfill in this run (``--dag-run-conf`` can narrow them)."""
+            """The projects to backfill in this run (the trigger's ``--conf`` can narrow them)."""
             return list((params or {})["project_ids"])
 
         LabelboxIncrementalExportOperator.partial(
             task_id="backfill_window",
-            mode="backfill",  # export exactly the run's data interval
+            mode="backfill",  # export exactly the window in the run's params
+            window_start="{{ params.window_start }}",
+            window_end="{{ params.window_end }}",
             destination=destination,
             export_format=export_format,
             initial_start=initial_start,
-            **operator_options,
+            **{"pool": POOL, "retry_delay": retry_delay(), **operator_options},
         ).expand(project_id=projects())
     # [END labelbox_backfill]
     return dag

@@ -4,7 +4,12 @@ Each run takes its window from the project's ledger and watermark (Airflow 3's c
 gives a zero-width data interval), exports what changed, commits one batch per window and
 emits one Asset event per batch. Project ids, destination and format come from the
 environment (``LABELBOX_PROJECT_IDS``, ``LABELBOX_MIRROR_ROOT``, ``LABELBOX_EXPORT_FORMAT``) or
-from the run's ``project_ids`` param. Importing this file touches no network.
+from the run's ``project_ids`` param; where coverage starts, the settle lag, the pool and the
+retry delay from ``LABELBOX_INITIAL_START``, ``LABELBOX_SETTLE_LAG_SECONDS``, ``LABELBOX_POOL``
+and ``LABELBOX_RETRY_DELAY_SECONDS`` (see ``labelbox_settings.py``). Every mirror task runs in
+the ``labelbox_api`` pool, so many mapped projects cannot exceed the API's rate limits. The
+operator declares its AssetAlias at parse time, so the dag-processor registers it before any
+task runs. Importing this file touches no network.
 """
 
 from __future__ import annotations
@@ -16,12 +21,13 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, Param, task
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
+from labelbox_settings import POOL, initial_start, retry_delay, settle_lag
 
 DAG_ID = "labelbox_incremental"
 DEFAULT_PROJECTS = [p for p in os.environ.get("LABELBOX_PROJECT_IDS", "").split(",") if p]
 DEFAULT_ROOT = os.environ.get("LABELBOX_MIRROR_ROOT", "/tmp/labelbox-mirror")
 DEFAULT_FORMAT = os.environ.get("LABELBOX_EXPORT_FORMAT", "v2")
-INITIAL_START = pendulum.datetime(2024, 1, 1, tz="UTC")  # where the mirror's coverage begins
+INITIAL_START = initial_start()  # where the mirror's coverage begins (LABELBOX_INITIAL_START)
 
 
 def build_dag(
@@ -38,6 +44,9 @@ def build_dag(
     """The incremental mirror DAG (parameters let tests and users reuse it)."""
     if deferrable is not None:
         operator_options["deferrable"] = deferrable
+    operator_options.setdefault("settle_lag", settle_lag())
+    operator_options.setdefault("pool", POOL)  # bounds concurrent Labelbox API calls
+    operator_options.setdefault("retry_delay", retry_delay())
     # [START labelbox_incremental]
     with DAG(
         dag_id=dag_id,
@@ -58,7 +67,6 @@ def build_dag(
             task_id="mirror",
             destination=destination,
             export_format=export_format,
-            settle_lag=timedelta(minutes=10),
             lookback=timedelta(hours=1),
             initial_start=initial_start,
             retries=retries,

@@ -13,12 +13,13 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, Param, task
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
+from labelbox_settings import POOL, initial_start, retry_delay
 
 DAG_ID = "labelbox_reconcile"
 DEFAULT_PROJECTS = [p for p in os.environ.get("LABELBOX_PROJECT_IDS", "").split(",") if p]
 DEFAULT_ROOT = os.environ.get("LABELBOX_MIRROR_ROOT", "/tmp/labelbox-mirror")
 DEFAULT_FORMAT = os.environ.get("LABELBOX_EXPORT_FORMAT", "v2")
-INITIAL_START = pendulum.datetime(2024, 1, 1, tz="UTC")  # must match the incremental DAG
+INITIAL_START = initial_start()  # LABELBOX_INITIAL_START: must match the incremental DAG
 
 
 def build_dag(
@@ -53,7 +54,7 @@ def build_dag(
             destination=destination,
             export_format=export_format,
             initial_start=initial_start,
-            **operator_options,
+            **{"pool": POOL, "retry_delay": retry_delay(), **operator_options},
         ).expand(project_id=projects())
     # [END labelbox_reconcile]
     return dag

@@ -42,7 +42,7 @@ for _folder in (REPO / "dags", REPO / "plugins"):
     if str(_folder) not in sys.path:
         sys.path.insert(0, str(_folder))
 
-KINDS = ("unit", "integration", "e2e", "conformance")
+KINDS = ("unit", "integration", "e2e", "conformance", "deployment")
 
 pytest_plugins = ["labelbox_provider.emulator.testing"]
 

@@ -143,3 +143,19 @@ def test_env_example_matches_the_seeded_emulator() -> None:
     world = World(seed=int(env["LABELBOX_EMULATOR_SEED"]), media_types=media)
     assert world.api_key == env["LABELBOX_API_KEY"]
     assert [p.id for p in world.projects()] == env["LABELBOX_PROJECT_IDS"].split(",")
+
+
+def test_settings_are_those_the_deployment_tests_prove(config: dict[str, Any]) -> None:
+    """Pool, retry delay, deferrable mode and the emulator's wall clock, as in tests/deploy."""
+    from tests.deploy.scenario import POOL
+
+    services = config["services"]
+    env = services["airflow-scheduler"]["environment"]
+    assert env["LABELBOX_POOL"] == POOL
+    assert env["AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE"] == "true"
+    assert float(env["LABELBOX_RETRY_DELAY_SECONDS"]) > 0
+    assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith("/execution/")
+    emulator = _argv(services["labelbox-emulator"]["command"])
+    assert emulator[emulator.index("--clock") + 1] == "wall"
+    init = " ".join(_argv(services["airflow-init"]["command"]))
+    assert f"airflow pools set {POOL} " in init

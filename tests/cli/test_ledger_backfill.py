@@ -66,16 +66,17 @@ def test_backfill_command_fills_the_gap(gappy_mirror: Path, run_cli: Runner) -> 
     commands = [line for line in out.splitlines() if not line.startswith("#")]
     assert len(commands) == 1
     argv = shlex.split(commands[0])
-    assert argv[:3] == ["airflow", "backfill", "create"]
-    assert argv[argv.index("--dag-id") + 1] == "my_dag"
-    assert argv[argv.index("--from-date") + 1] == "2024-03-03T00:00:00Z"
-    assert argv[argv.index("--to-date") + 1] == "2024-03-03T00:00:00Z"  # one daily run
-    conf = json.loads(argv[argv.index("--dag-run-conf") + 1])
-    assert conf == {"project_ids": [PROJECT]}  # only the project with the gap
+    assert argv[:4] == ["airflow", "dags", "trigger", "my_dag"]
+    conf = json.loads(argv[argv.index("--conf") + 1])
+    assert conf["project_ids"] == [PROJECT]  # only the project with the gap
+    assert (conf["window_start"], conf["window_end"]) == (
+        "2024-03-03T00:00:00Z",
+        "2024-03-04T00:00:00Z",
+    )
 
 
 def test_backfill_command_without_gaps_prints_none(tmp_path: Path, run_cli: Runner) -> None:
     code, out, _ = run_cli("backfill-command", "--root", str(tmp_path), "--project", PROJECT)
     assert code == 0
     assert out.startswith("# no gaps")
-    assert "airflow backfill" not in out
+    assert "airflow dags trigger" not in out

@@ -42,9 +42,9 @@ def test_example_dag_imports_offline_with_doc_markers(name, task_ids, markers, m
     assert f"# [START {markers}]" in text and f"# [END {markers}]" in text
 
 
-def test_backfill_dag_has_real_data_intervals(monkeypatch):
-    from airflow.sdk import CronDataIntervalTimetable
-
+def test_backfill_dag_runs_only_when_triggered_with_a_window(monkeypatch):
     module = _load("labelbox_backfill", monkeypatch)
-    assert isinstance(module.dag.timetable, CronDataIntervalTimetable)
-    assert module.dag.task_dict["backfill_window"].partial_kwargs["mode"] == "backfill"
+    assert module.dag.timetable.can_be_scheduled is False  # schedule=None
+    task = module.dag.task_dict["backfill_window"]
+    assert task.partial_kwargs["mode"] == "backfill"
+    assert task.partial_kwargs["window_end"] == "{{ params.window_end }}"

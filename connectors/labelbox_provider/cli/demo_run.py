@@ -109,6 +109,9 @@ def load_dag(config: DemoConfig, project_ids: list[str], initial_start: datetime
     """The example DAG built for the demo's projects and folders (imported from its file)."""
     if not config.dag_file.is_file():
         raise FileNotFoundError(f"example DAG not found at {config.dag_file} (run from a clone)")
+    folder = str(config.dag_file.parent)  # Airflow puts the DAG folder on the path: the
+    if folder not in sys.path:  # example DAGs import labelbox_settings from it
+        sys.path.insert(0, folder)
     spec = importlib.util.spec_from_file_location("labelbox_demo_dag", config.dag_file)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot import {config.dag_file}")
@@ -156,7 +159,12 @@ def run_demo(
     from labelbox_provider.emulator.server import EmulatorServer
 
     start = world_start(config, datetime.now(UTC))
-    options: dict[str, Any] = {"history_days": config.history_days, "start": start}
+    # a fixed clock from an explicit start: the demo advances it a simulated day at a time
+    options: dict[str, Any] = {
+        "history_days": config.history_days,
+        "start": start,
+        "clock": "fixed",
+    }
     if config.media_types is not None:
         options["media_types"] = list(config.media_types)
     emu = EmulatorServer(

@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,14 @@ def _project(text: str) -> dict[str, Any]:
     if not sep or not labels.isdigit():
         raise argparse.ArgumentTypeError(f"expected MEDIA:LABELS (e.g. IMAGE:10000), got {text!r}")
     return {"media_type": media.strip().upper(), "labels": int(labels)}
+
+
+def _instant(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--start is not ISO 8601: {exc}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _faults(text: str) -> list[dict[str, Any]]:
@@ -60,6 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="a project (repeatable); overrides media types",
     )
     serve.add_argument("--history-days", type=int, default=None)
+    serve.add_argument(
+        "--clock",
+        choices=["wall", "fixed"],
+        default="wall",
+        help="wall (default): the clock follows real time and the history ends now; "
+        "fixed: reproducible, moves only through the control endpoint (see --start)",
+    )
+    serve.add_argument(
+        "--start",
+        type=_instant,
+        default=None,
+        help="history start, ISO 8601 (default: fixed 2026-01-01; wall: now - history days)",
+    )
     serve.add_argument("--index-lag-seconds", type=float, default=None)
     serve.add_argument(
         "--v1-era",
@@ -98,11 +120,13 @@ def _server_kwargs(args: argparse.Namespace) -> dict[str, Any]:
         "port": args.port,
         "seed": args.seed,
         "faults": args.faults,
+        "clock": args.clock,
     }
     optional = {
         "labels_per_project": args.labels_per_project,
         "projects": args.project,
         "history_days": args.history_days,
+        "start": args.start,
         "index_lag_seconds": args.index_lag_seconds,
         "v1_era": args.v1_era,
         "user_timezone": args.user_timezone,

@@ -31,6 +31,7 @@ __all__ = [
 # Options of the default test emulator: a small world and no artificial waiting.
 SMALL_WORLD: dict[str, Any] = {
     "seed": 0,  # deterministic world and faults
+    "clock": "fixed",  # reproducible: the clock moves only when a test advances it
     "labels_per_project": 12,  # a few labels per project: fast to build and export
     "v1_polls": 0,  # export v1 answers with the URL at the first call
     "v2_polls": 0,  # tasks complete at the first status read

@@ -75,16 +75,10 @@ class LabelboxHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        """Connection form: password is the API key, host the API endpoint, extras tune."""
-        return {
-            "hidden_fields": ["schema", "port", "login"],
-            "relabeling": {"host": "API endpoint", "password": "API key"},
-            "placeholders": {
-                "host": "https://api.labelbox.com (or the emulator's http://127.0.0.1:PORT/graphql)",
-                "password": "Labelbox API key",
-                "extra": '{"timeout": 60, "max_retry_seconds": 300, "poll_interval": 2}',
-            },
-        }
+        """Connection form for Airflow < 3.2 (newer versions read it from the provider info)."""
+        from labelbox_provider import UI_FIELD_BEHAVIOUR
+
+        return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
 
     # -- connection, settings, GraphQL -----------------------------------------------------------
 

@@ -59,6 +59,18 @@ class LabelboxIncrementalExportOperator(BaseOperator):
     template_fields: Sequence[str] = ("project_id", "destination", "window_start", "window_end")
     ui_color = "#7b61ff"
 
+    @classmethod
+    def partial(cls, **kwargs: Any) -> Any:
+        """``BaseOperator.partial`` with the mirror alias in the outlets at parse time.
+
+        A mapped task's outlets are serialized from its partial arguments, and the
+        dag-processor registers the aliases it finds there before any task runs. Without
+        this, N mapped tasks finishing together race to create the alias and all but one fail.
+        """
+        if not kwargs.get("outlets"):
+            kwargs["outlets"] = [mirror_alias()]
+        return super().partial(**kwargs)
+
     def __init__(
         self,
         *,
@@ -82,7 +94,7 @@ class LabelboxIncrementalExportOperator(BaseOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
-        if not kwargs.get("outlets"):  # mapped tasks pass outlets=[] from partial()
+        if not kwargs.get("outlets"):  # declared at parse time (mapped: see ``partial``)
             kwargs["outlets"] = [mirror_alias()]
         super().__init__(**kwargs)
         self.project_id = project_id
@@ -139,7 +151,8 @@ class LabelboxIncrementalExportOperator(BaseOperator):
         ):
             raise ValueError(
                 f"backfill needs a window: the run's data interval is [{start}, {end}); schedule "
-                "with CronDataIntervalTimetable or pass window_start/window_end"
+                "with CronDataIntervalTimetable or pass window_start/window_end (for "
+                "labelbox_backfill: its window_start/window_end params)"
             )
         s, e = _args.as_instant(start, "window_start"), _args.as_instant(end, "window_end")
         return self.pipeline.plan_backfill(s, e, now=self.pipeline.horizon_now(e + _FAR))

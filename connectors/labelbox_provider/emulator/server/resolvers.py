@@ -79,7 +79,7 @@ def _export_v2(state: ServerState, sel: Selection, log: dict[str, Any]) -> Any:
     except FilterError as exc:
         raise GraphQLError.malformed(str(exc), info.id, sel.key) from exc
     job = state.v2_task(info.id, flt, params, data.get("taskName"))
-    log.update(export_id=job.id, created=True)
+    log.update(export_id=job.id, created=True, task_name=data.get("taskName"))
     return {"taskId": job.id, "isStreamable": True}
 
 

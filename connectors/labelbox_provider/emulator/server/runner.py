@@ -33,9 +33,11 @@ class EmulatorServer:
     """A Labelbox API emulator on ``http://<host>:<port>`` (see the package docs).
 
     World options (``seed``, ``labels_per_project``, ``media_types``, ``projects`` and any other
-    keyword of ``World``) build the simulated world unless ``world`` is given. Protocol options
-    are the fields of `EmulatorSettings`; ``faults`` is a list of fault rules (dicts or
-    `FaultRule`).
+    keyword of ``World``) build the simulated world unless ``world`` is given. The server's
+    clock follows the wall clock by default (``clock="wall"``, as a real Airflow beside it
+    expects); ``clock="fixed"`` (optionally with ``start``) is the reproducible one tests use.
+    Protocol options are the fields of `EmulatorSettings`; ``faults`` is a list of fault rules
+    (dicts or `FaultRule`).
     """
 
     def __init__(
@@ -46,6 +48,7 @@ class EmulatorServer:
         port: int = 0,
         faults: Iterable[FaultRule | Mapping[str, Any]] = (),
         seed: int = 0,
+        clock: str = "wall",
         settings: EmulatorSettings | None = None,
         v1_polls: int | None = None,
         v2_polls: int | None = None,
@@ -62,7 +65,7 @@ class EmulatorServer:
         self._public_url = public_url.rstrip("/") if public_url else None
         self._bound_base_url = ""
         self._world = world
-        self._world_options = {"seed": seed, **world_options}
+        self._world_options = {"seed": seed, "clock": clock, **world_options}
         self._settings = settings or EmulatorSettings()
         overrides = {
             "v1_polls": v1_polls,

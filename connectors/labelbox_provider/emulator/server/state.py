@@ -25,6 +25,8 @@ from labelbox_provider.emulator.server.signing import UrlSigner
 from labelbox_provider.emulator.world.ids import hashed_id
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from labelbox_provider.emulator.world.api import ExportFilter, ProjectInfo, V2Params
     from labelbox_provider.emulator.world.model import World
 
@@ -89,10 +91,14 @@ class ServerState:
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-read the project list and the clock from the world (after it changed)."""
+        """Re-read the project list from the world (after it changed)."""
         with self.world_lock:
             self.projects: dict[str, ProjectInfo] = {p.id: p for p in self.world.projects()}
-            self.clock = self.world.now()
+
+    @property
+    def clock(self) -> datetime:
+        """The world's clock (read live: a wall clock moves between requests)."""
+        return self.world.now()
 
     def close(self) -> None:
         """Remove spool files."""

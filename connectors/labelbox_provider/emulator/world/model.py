@@ -6,6 +6,11 @@ rendered one at a time while an export streams (``v1_records``/``v2_records``), 
 
 Clock: the history of each project spans ``[start, start + history_days]`` and the clock starts
 at its end. ``advance`` moves it forward and spreads generated events over the elapsed time.
+``clock="fixed"`` (the default here, for reproducible tests; ``start`` defaults to
+``FIXED_START``) moves only through ``advance`` and ``add_event``. ``clock="wall"`` also runs with
+the wall clock, and ``start`` defaults to ``history_days`` before the wall-clock time, so the clock
+starts at "now" (what a real Airflow beside the emulator plans its windows on); ``advance`` then
+jumps it ahead of the wall clock by ``seconds``.
 
 Index lag: an event at ``at`` becomes visible to exports at
 ``at + max(index_lag_seconds, visible_after)``. Until then exports see each touched label and
@@ -31,8 +36,9 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from labelbox_provider.emulator.world import query as q
@@ -51,7 +57,14 @@ from labelbox_provider.emulator.world.v1_records import mask_token, render_frame
 from labelbox_provider.emulator.world.v2_records import render_row
 from labelbox_provider.emulator.world.views import LabelView, ProjectCtx, RowView
 
-__all__ = ["World"]
+__all__ = ["CLOCKS", "FIXED_START", "World"]
+
+FIXED_START = datetime(2026, 1, 1, tzinfo=UTC)  # history start of the reproducible fixed clock
+CLOCKS = ("fixed", "wall")  # "fixed": moves only when told; "wall": also runs with real time
+
+
+def _wall_ms() -> int:
+    return round(time.time() * 1000)
 
 
 class World:
@@ -64,14 +77,20 @@ class World:
         media_types: Sequence[str] = ALL_MEDIA_TYPES,
         labels_per_project: int = 40,
         projects: Sequence[Mapping[str, Any]] | None = None,
-        start: datetime = datetime(2026, 1, 1, tzinfo=UTC),
+        start: datetime | None = None,
         history_days: float = 30,
+        clock: str = "fixed",
         v1_era: str = "2023",
         index_lag_seconds: float = 0.0,
         user_timezone: str = "UTC",
     ) -> None:
         if v1_era not in V1_ERAS:
             raise ValueError(f"v1_era must be one of {V1_ERAS}, got {v1_era!r}")
+        if clock not in CLOCKS:
+            raise ValueError(f"clock must be one of {CLOCKS}, got {clock!r}")
+        if start is None:
+            wall = datetime.fromtimestamp(_wall_ms() / 1000, UTC)
+            start = FIXED_START if clock == "fixed" else wall - timedelta(days=history_days)
         specs = projects or [{"media_type": m, "labels": labels_per_project} for m in media_types]
         cfg = WorldConfig(seed, list(specs), start, history_days, user_timezone)
         self._setup = Setup(cfg)
@@ -83,13 +102,30 @@ class World:
         self.user: dict[str, Any] = self._setup.users[0]
         self.users: list[dict[str, Any]] = self._setup.users
         self._lock = threading.RLock()
-        self._now = q.to_ms(start) + round(history_days * 86_400_000)
+        self.clock = clock
+        self._clock_ms = q.to_ms(start) + round(history_days * 86_400_000)
+        # wall clock: now = wall time + offset (advance and future events grow the offset)
+        self._offset_ms = self._clock_ms - _wall_ms() if clock == "wall" else None
         self._rng = random.Random(seed * 1_000_003 + 17)
         self._log: list[tuple[dict[str, Any], ProjectCtx, Effect, int]] = []
         # project id -> (cache key, snapshot): exports share a snapshot while nothing changed
         self._snapshots: dict[str, tuple[tuple[int, ...], ProjectState]] = {}
 
     # ----------------------------------------------------------------- clock and projects
+    @property
+    def _now(self) -> int:
+        """The clock in epoch milliseconds (never goes back)."""
+        if self._offset_ms is None:
+            return self._clock_ms
+        self._clock_ms = max(self._clock_ms, _wall_ms() + self._offset_ms)
+        return self._clock_ms
+
+    @_now.setter
+    def _now(self, value: int) -> None:
+        self._clock_ms = value
+        if self._offset_ms is not None:
+            self._offset_ms = max(self._offset_ms, value - _wall_ms())
+
     def now(self) -> datetime:
         """The simulated clock (aware UTC)."""
         with self._lock:

@@ -1,0 +1,161 @@
+"""What the deployment tests (and benchmarks/deploy_celery.py) do with a running stack.
+
+The example DAG files are copied from dags/ unchanged; they read where coverage starts, the
+settle lag, the pool and the retry delay from the environment (``dags/labelbox_settings.py``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.deploy.client import AirflowClient, StackError
+from tests.deploy.emulator_proc import EmulatorProcess
+
+REPO = Path(__file__).resolve().parents[2]
+DAG_FILES = ("labelbox_settings.py", "labelbox_incremental.py", "labelbox_warehouse_load.py")
+INCREMENTAL, LOAD = "labelbox_incremental", "labelbox_warehouse_load"
+POOL, POOL_SLOTS = "labelbox_api", 4  # at most 4 Labelbox calls at once, however many projects
+SETTLE_S = 1.0  # windows end 1 s before now (production: 600 s)
+ACTIVITY = {"label_created": 3, "label_updated": 4, "label_deleted": 2}  # per interval
+
+
+def deploy_dags(folder: Path) -> Path:
+    """The DAG folder of a stack: the repository's example DAG files, as they are."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in DAG_FILES:
+        shutil.copy(REPO / "dags" / name, folder / name)
+    return folder
+
+
+def mirror_env(emu: EmulatorProcess, root: Path, warehouse: Path, **extra: str) -> dict[str, str]:
+    """Connection and DAG settings of the stacks (the same as docs/production.md shows)."""
+    coverage = datetime.now(UTC) - timedelta(days=4)  # before the emulator's 3-day history
+    return {
+        "AIRFLOW_CONN_LABELBOX_DEFAULT": emu.connection(),
+        "LABELBOX_PROJECT_IDS": ",".join(p["id"] for p in emu.projects),
+        "LABELBOX_MIRROR_ROOT": str(root),
+        "LABELBOX_WAREHOUSE": f"duckdb://{warehouse}",
+        "LABELBOX_INITIAL_START": coverage.isoformat(),
+        "LABELBOX_SETTLE_LAG_SECONDS": str(SETTLE_S),
+        "LABELBOX_RETRY_DELAY_SECONDS": "1",
+        "LABELBOX_POOL": POOL,
+        **extra,
+    }
+
+
+def open_for_business(api: AirflowClient, slots: int = POOL_SLOTS) -> dict[str, Any]:
+    """Wait for both DAGs, note the aliases registered before any run, create the pool,
+    unpause. Returns what was seen before the first run."""
+    api.wait_for_dag(INCREMENTAL)
+    api.wait_for_dag(LOAD)
+    seen = {"aliases_before_first_run": api.alias_names()}
+    api.set_pool(POOL, slots, "Labelbox API calls (rate limits)")
+    seen["hook_meta"] = next(
+        (m for m in api.get("/ui/connections/hook_meta") if m["connection_type"] == "labelbox"),
+        None,
+    )
+    api.unpause(LOAD)
+    api.unpause(INCREMENTAL)
+    return seen
+
+
+def first_scheduled_run(api: AirflowClient, timeout: float = 400) -> tuple[dict[str, Any], float]:
+    """The run the scheduler itself creates once the DAG is unpaused (the latest daily tick;
+    catchup is off), waited for; returns it and its duration in seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        scheduled = [r for r in api.runs(INCREMENTAL) if r["run_type"] == "scheduled"]
+        if scheduled:
+            run = api.wait_for_run(INCREMENTAL, scheduled[0]["dag_run_id"], timeout=timeout)
+            took = datetime.fromisoformat(run["end_date"]) - datetime.fromisoformat(
+                run["start_date"]
+            )
+            return run, took.total_seconds()
+        time.sleep(0.5)
+    raise StackError(f"the scheduler created no run of {INCREMENTAL} in {timeout}s")
+
+
+def run_interval(api: AirflowClient, timeout: float = 400) -> tuple[dict[str, Any], float]:
+    """One incremental run (triggered now); returns the run and how long it took."""
+    t0 = time.monotonic()
+    run_id = api.trigger(INCREMENTAL)
+    run = api.wait_for_run(INCREMENTAL, run_id, timeout=timeout)
+    return run, time.monotonic() - t0
+
+
+def next_interval(emu: EmulatorProcess) -> list[dict[str, Any]]:
+    """Activity in the emulator (at its wall-clock now), then the settle lag passes."""
+    made = emu.activity(ACTIVITY)
+    time.sleep(SETTLE_S + 1.5)  # windows end at a whole second: wait out the floor too
+    return made
+
+
+def wait_loaded(api: AirflowClient, root: Path, warehouse: Path, timeout: float = 240) -> None:
+    """Until the warehouse has every committed batch and no load run is still going."""
+    from labelbox_provider.io.warehouse import warehouse_for
+    from labelbox_provider.state.ledger import Ledger
+
+    projects = [p.name.split("=", 1)[1] for p in root.glob("project=*")]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = [r for r in api.runs(LOAD) if r["state"] not in ("success", "failed")]
+        if not busy and warehouse.exists():
+            loaded = set(warehouse_for(f"duckdb://{warehouse}").loaded())
+            wanted = {(p, m.batch_id) for p in projects for m in Ledger(str(root), p).manifests()}
+            if wanted <= loaded:
+                return
+        time.sleep(2)
+    raise StackError(f"warehouse did not load every batch in {timeout}s")
+
+
+def mirror_vs_truth(emu: EmulatorProcess, root: Path) -> dict[str, list[str]]:
+    """Per project: the differences between the mirror's current tables and the truth."""
+    from tests.e2e.mirror_truth import differences, mirror_state, truth_state
+
+    out = {}
+    for p in emu.projects:
+        truth = truth_state(emu.truth(p["id"]))
+        out[p["id"]] = differences(mirror_state(str(root), p["id"], p["media_type"]), truth)
+    return out
+
+
+def current_rows(root: Path, project_ids: list[str]) -> dict[str, list[tuple[Any, ...]]]:
+    """Every current table's rows without the lineage columns (which batch, when), sorted."""
+    from labelbox_provider.io.current import current_tables
+    from labelbox_provider.transforms.tables import LINEAGE_COLUMNS
+
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for pid in project_ids:
+        for name, table in current_tables(str(root), pid).items():
+            cols = [c for c in table.column_names if c not in LINEAGE_COLUMNS]
+            rows = table.select(cols).to_pylist()
+            out.setdefault(name, []).extend(tuple(str(r[c]) for c in cols) for r in rows)
+    return {name: sorted(rows) for name, rows in out.items()}
+
+
+def explain(root: Path, project_id: str, activity: list[dict[str, Any]]) -> str:
+    """The project's committed windows and the activity it saw (for a failure message)."""
+    from labelbox_provider.state.ledger import Ledger
+
+    windows = [
+        (m.mode, str(m.window), m.batch_id) for m in Ledger(str(root), project_id).manifests()
+    ]
+    events = [e for e in activity if e.get("project_id") == project_id]
+    return f"{project_id}: windows {windows}; events {events}"
+
+
+def pending_exports(root: Path) -> dict[str, list[str]]:
+    """Ledger records of exports started and never finished, per project (should be none)."""
+    from labelbox_provider.state.ledger import Ledger
+
+    out = {}
+    for folder in root.glob("project=*"):
+        pid = folder.name.split("=", 1)[1]
+        pending = [p.batch_id for p in Ledger(str(root), pid).pending_exports()]
+        if pending:
+            out[pid] = pending
+    return out
