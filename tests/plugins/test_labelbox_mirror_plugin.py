@@ -181,8 +181,6 @@ def test_object_storage_root_with_options_and_credentials(monkeypatch: pytest.Mo
 def test_bad_settings_are_clear_errors() -> None:
     with pytest.raises(ValueError, match="LABELBOX_MIRROR_STORAGE_OPTIONS must be a JSON object"):
         status.PageSettings.from_env({status.OPTIONS_ENV: "[1]"})
-    with pytest.raises(ValueError, match="LABELBOX_MIRROR_BACKFILL_PERIOD"):
-        status.PageSettings.from_env({status.PERIOD_ENV: "week"})
 
 
 def test_plugin_registers_app_and_nav_entry() -> None:

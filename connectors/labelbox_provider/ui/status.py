@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from labelbox_provider.cli.backfill import DEFAULT_DAG_ID, PERIODS, gap_commands
+from labelbox_provider.cli.backfill import DEFAULT_DAG_ID, gap_commands
 from labelbox_provider.cli.ledger import LedgerStatus, ledger_status
 from labelbox_provider.hooks.redact import QUERY_REDACTED, redact, redact_url
 from labelbox_provider.state.ledger import Ledger, Manifest, list_projects
@@ -33,7 +33,6 @@ OPTIONS_ENV = "LABELBOX_MIRROR_STORAGE_OPTIONS"  # JSON object of fsspec storage
 STALE_ENV = "LABELBOX_MIRROR_STALE_AFTER_HOURS"  # freshness above this is highlighted
 SHOWN_ENV = "LABELBOX_MIRROR_BATCHES_SHOWN"  # batches listed per project on the overview
 DAG_ENV = "LABELBOX_MIRROR_BACKFILL_DAG"  # DAG the backfill commands name
-PERIOD_ENV = "LABELBOX_MIRROR_BACKFILL_PERIOD"  # that DAG's schedule period: hour or day
 DEFAULT_ROOT = "/tmp/labelbox-mirror"  # the example DAGs' default
 CHART_POINTS = 120  # batches in the rows-per-batch chart (the latest ones)
 REASONS_PER_BATCH = 5  # distinct reject reasons listed per batch
@@ -50,7 +49,6 @@ class PageSettings:
     stale_after: timedelta = timedelta(hours=24)
     batches_shown: int = 20
     backfill_dag: str = DEFAULT_DAG_ID
-    backfill_period: str = "day"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> PageSettings:
@@ -59,16 +57,12 @@ class PageSettings:
         options = json.loads(env.get(OPTIONS_ENV) or "{}")
         if not isinstance(options, dict):
             raise ValueError(f"{OPTIONS_ENV} must be a JSON object")
-        period = env.get(PERIOD_ENV, "day")
-        if period not in PERIODS:
-            raise ValueError(f"{PERIOD_ENV} must be one of {sorted(PERIODS)}, not {period!r}")
         return cls(
             root=env.get(ROOT_ENV) or DEFAULT_ROOT,
             storage_options=options,
             stale_after=timedelta(hours=float(env.get(STALE_ENV, "24"))),
             batches_shown=max(1, min(MAX_PAGE, int(env.get(SHOWN_ENV, "20")))),
             backfill_dag=env.get(DAG_ENV) or DEFAULT_DAG_ID,
-            backfill_period=period,
         )
 
     @property
@@ -157,7 +151,7 @@ def _gap_views(status: LedgerStatus, settings: PageSettings) -> list[dict[str, A
     conf = {"project_ids": [status.project_id]}
     views = []
     for gap in status.gaps:
-        (command,) = gap_commands([gap], settings.backfill_dag, settings.backfill_period, conf)
+        (command,) = gap_commands([gap], settings.backfill_dag, conf)
         views.append({**gap.to_dict(), "command": command})
     return views
 
@@ -165,8 +159,7 @@ def _gap_views(status: LedgerStatus, settings: PageSettings) -> list[dict[str, A
 def cli_command(settings: PageSettings, project_id: str) -> str:
     """The ``labelbox-export backfill-command`` call that prints the same commands."""
     argv = ["labelbox-export", "backfill-command", "--root", settings.location]
-    argv += ["--project", project_id, "--dag-id", settings.backfill_dag]
-    return shlex.join([*argv, "--period", settings.backfill_period])
+    return shlex.join([*argv, "--project", project_id, "--dag-id", settings.backfill_dag])
 
 
 def summary(
