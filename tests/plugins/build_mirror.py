@@ -34,7 +34,11 @@ def main(root: str, project: str, start_iso: str, split_iso: str) -> int:
         project_ids=[project], destination=root, initial_start=start, poll_interval=0.01
     )
     for day in (2, 3):  # data intervals [day-1, day) after the split
-        run = dag.test(logical_date=split + day * DAY)
+        window = {
+            "window_start": (split + (day - 1) * DAY).isoformat(),
+            "window_end": (split + day * DAY).isoformat(),
+        }  # the backfill DAG runs only when asked, for the window in its params
+        run = dag.test(logical_date=split + day * DAY, run_conf=window)
         if run.state != "success":
             print(f"backfill run of {split + day * DAY} ended {run.state}", file=sys.stderr)
             return 1

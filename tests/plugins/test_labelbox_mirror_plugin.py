@@ -118,9 +118,7 @@ def test_projects_json_shows_watermark_gaps_commands_and_pending(client: TestCli
     (gap,) = p1["gaps"]
     window = Window(T0 + timedelta(hours=1), T0 + timedelta(hours=2))
     assert (gap["start"], gap["end"]) == (iso(1), iso(2))
-    assert [gap["command"]] == gap_commands(
-        [window], "labelbox_backfill", "day", {"project_ids": ["p1"]}
-    )
+    assert [gap["command"]] == gap_commands([window], "labelbox_backfill", {"project_ids": ["p1"]})
     assert [e["export_id"] for e in p1["pending_exports"]] == ["exp-9"]
     assert found["p2"]["gaps"] == [] and found["p2"]["pending_exports"] == []
 

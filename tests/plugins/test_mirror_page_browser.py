@@ -92,7 +92,7 @@ def test_page_from_the_nav_bar_shows_the_ledger(
     expect(card.get_by_test_id("watermark")).to_have_text(state.to_dict()["watermark"])
     expect(card.get_by_test_id("freshness")).to_have_class("badge warn")  # past 24 hours
     conf = {"project_ids": [page_mirror.project]}
-    commands = [gap_commands([g], "labelbox_backfill", "day", conf)[0] for g in state.gaps]
+    commands = [gap_commands([g], "labelbox_backfill", conf)[0] for g in state.gaps]
     expect(card.get_by_test_id("gap-command")).to_have_text(commands)
     expect(card.get_by_test_id("pending-count")).to_have_text("1")
     expect(card.get_by_test_id("batch")).to_have_count(len(state.manifests))

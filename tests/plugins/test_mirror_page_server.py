@@ -55,7 +55,7 @@ def test_readers_see_what_the_ledger_says(
     assert shown["watermark"] == state.to_dict()["watermark"]
     assert shown["stale"] is True  # the watermark is days old, the threshold 24 hours
     conf = {"project_ids": [page_mirror.project]}
-    expected = [gap_commands([g], "labelbox_backfill", "day", conf)[0] for g in state.gaps]
+    expected = [gap_commands([g], "labelbox_backfill", conf)[0] for g in state.gaps]
     assert [g["command"] for g in shown["gaps"]] == expected and len(expected) == 1
     assert len(shown["pending_exports"]) == 1
     assert shown["rejects"] == sum(m.counts.get("rejects", 0) for m in state.manifests) > 0
