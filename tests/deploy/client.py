@@ -3,16 +3,64 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 TERMINAL = {"success", "failed"}
+T = TypeVar("T")
 
 
 class StackError(RuntimeError):
     """The deployment under test did not do what the test needed."""
+
+
+def _transient(exc: Exception) -> bool:
+    """A busy api-server (a timeout, a refused connection, a 5xx): ask again later."""
+    if isinstance(exc, httpx.TransportError):
+        return True
+    return isinstance(exc, httpx.HTTPStatusError) and exc.response.status_code >= 500
+
+
+def wait_until(
+    check: Callable[[], T | None],
+    *,
+    timeout: float,
+    what: str,
+    status: Callable[[], object] | None = None,
+    every: float = 1.0,
+) -> T:
+    """Poll ``check`` until it returns something truthy; after ``timeout`` seconds raise a
+    StackError naming ``what`` was awaited and, from ``status``, how far things got.
+
+    The timeouts are generous (a loaded 2-core CI machine runs other suites meanwhile) but
+    bounded; a quick condition returns at once, so they cost nothing on a quiet machine.
+    """
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while True:
+        try:
+            result = check()
+        except (httpx.TransportError, httpx.HTTPStatusError) as exc:
+            if not _transient(exc):
+                raise
+            result, last_error = None, exc
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            detail = ""
+            if status is not None:
+                try:
+                    detail = f": {status()}"
+                except Exception as exc:  # the status is for the message only
+                    detail = f": (status unavailable: {exc!r})"
+            if last_error is not None:
+                detail += f" (last API error: {last_error!r})"
+            raise StackError(f"{what}: not reached in {timeout:.0f}s{detail}")
+        time.sleep(every)
 
 
 class AirflowClient:
@@ -33,15 +81,16 @@ class AirflowClient:
         r.raise_for_status()
         return r.json()
 
-    def wait_for_dag(self, dag_id: str, timeout: float = 120) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_for_dag(self, dag_id: str, timeout: float = 300) -> dict[str, Any]:
+        def parsed() -> dict[str, Any] | None:
             r = self.http.get(f"/api/v2/dags/{dag_id}")
-            if r.status_code == 200:
-                return dict(r.json())
-            time.sleep(0.5)
-        raise StackError(
-            f"DAG {dag_id} not parsed in {timeout}s: {self.get('/api/v2/importErrors')}"
+            return dict(r.json()) if r.status_code == 200 else None
+
+        return wait_until(
+            parsed,
+            timeout=timeout,
+            what=f"DAG {dag_id} parsed",
+            status=lambda: self.get("/api/v2/importErrors"),
         )
 
     def unpause(self, dag_id: str) -> None:
@@ -55,15 +104,24 @@ class AirflowClient:
             raise StackError(f"trigger of {dag_id} failed {r.status_code}: {r.text}")
         return str(r.json()["dag_run_id"])
 
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 300) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        run: dict[str, Any] = {}
-        while time.monotonic() < deadline:
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 900) -> dict[str, Any]:
+        """The run once it is success or failed (StackError with its task states if not)."""
+
+        def done() -> dict[str, Any] | None:
             run = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
-            if run["state"] in TERMINAL:
-                return run
-            time.sleep(0.5)
-        raise StackError(f"run {dag_id}/{run_id} not done in {timeout}s: {run.get('state')}")
+            return dict(run) if run["state"] in TERMINAL else None
+
+        def progress() -> str:
+            run = self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+            states = Counter(
+                (t["task_id"], t["state"], t["try_number"])
+                for t in self.task_instances(dag_id, run_id)
+            )
+            return f"run {run['state']}; (task, state, try): count {dict(states)}"
+
+        return wait_until(
+            done, timeout=timeout, what=f"run {dag_id}/{run_id} finished", status=progress
+        )
 
     def runs(self, dag_id: str) -> list[dict[str, Any]]:
         return list(self.get(f"/api/v2/dags/{dag_id}/dagRuns", limit=100)["dag_runs"])

@@ -6,13 +6,16 @@ settle lag, the pool and the retry delay from the environment (``dags/labelbox_s
 
 from __future__ import annotations
 
+import ast
+import json
+import re
 import shutil
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.deploy.client import AirflowClient, StackError
+from tests.deploy.client import AirflowClient, wait_until
 from tests.deploy.emulator_proc import EmulatorProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,23 +66,23 @@ def open_for_business(api: AirflowClient, slots: int = POOL_SLOTS) -> dict[str, 
     return seen
 
 
-def first_scheduled_run(api: AirflowClient, timeout: float = 400) -> tuple[dict[str, Any], float]:
+def first_scheduled_run(api: AirflowClient, timeout: float = 900) -> tuple[dict[str, Any], float]:
     """The run the scheduler itself creates once the DAG is unpaused (the latest daily tick;
     catchup is off), waited for; returns it and its duration in seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        scheduled = [r for r in api.runs(INCREMENTAL) if r["run_type"] == "scheduled"]
-        if scheduled:
-            run = api.wait_for_run(INCREMENTAL, scheduled[0]["dag_run_id"], timeout=timeout)
-            took = datetime.fromisoformat(run["end_date"]) - datetime.fromisoformat(
-                run["start_date"]
-            )
-            return run, took.total_seconds()
-        time.sleep(0.5)
-    raise StackError(f"the scheduler created no run of {INCREMENTAL} in {timeout}s")
+
+    def scheduled() -> str | None:
+        runs = [r for r in api.runs(INCREMENTAL) if r["run_type"] == "scheduled"]
+        return str(runs[0]["dag_run_id"]) if runs else None
+
+    run_id = wait_until(
+        scheduled, timeout=300, what=f"the scheduler created a run of {INCREMENTAL}", every=0.5
+    )
+    run = api.wait_for_run(INCREMENTAL, run_id, timeout=timeout)
+    took = datetime.fromisoformat(run["end_date"]) - datetime.fromisoformat(run["start_date"])
+    return run, took.total_seconds()
 
 
-def run_interval(api: AirflowClient, timeout: float = 400) -> tuple[dict[str, Any], float]:
+def run_interval(api: AirflowClient, timeout: float = 900) -> tuple[dict[str, Any], float]:
     """One incremental run (triggered now); returns the run and how long it took."""
     t0 = time.monotonic()
     run_id = api.trigger(INCREMENTAL)
@@ -94,22 +97,32 @@ def next_interval(emu: EmulatorProcess) -> list[dict[str, Any]]:
     return made
 
 
-def wait_loaded(api: AirflowClient, root: Path, warehouse: Path, timeout: float = 240) -> None:
+def wait_loaded(api: AirflowClient, root: Path, warehouse: Path, timeout: float = 600) -> None:
     """Until the warehouse has every committed batch and no load run is still going."""
     from labelbox_provider.io.warehouse import warehouse_for
     from labelbox_provider.state.ledger import Ledger
 
     projects = [p.name.split("=", 1)[1] for p in root.glob("project=*")]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        busy = [r for r in api.runs(LOAD) if r["state"] not in ("success", "failed")]
-        if not busy and warehouse.exists():
-            loaded = set(warehouse_for(f"duckdb://{warehouse}").loaded())
-            wanted = {(p, m.batch_id) for p in projects for m in Ledger(str(root), p).manifests()}
-            if wanted <= loaded:
-                return
-        time.sleep(2)
-    raise StackError(f"warehouse did not load every batch in {timeout}s")
+
+    def missing() -> tuple[list[str], set[tuple[str, str]]]:
+        busy = [r["state"] for r in api.runs(LOAD) if r["state"] not in ("success", "failed")]
+        loaded = (
+            set(warehouse_for(f"duckdb://{warehouse}").loaded()) if warehouse.exists() else set()
+        )
+        wanted = {(p, m.batch_id) for p in projects for m in Ledger(str(root), p).manifests()}
+        return busy, wanted - loaded
+
+    def loaded() -> bool:
+        busy, left = missing()
+        return not busy and not left
+
+    def status() -> str:
+        busy, left = missing()
+        return f"load runs not done: {busy}; {len(left)} batch(es) not loaded: {sorted(left)[:3]}"
+
+    wait_until(
+        loaded, timeout=timeout, what="the warehouse loaded every batch", status=status, every=2
+    )
 
 
 def mirror_vs_truth(emu: EmulatorProcess, root: Path) -> dict[str, list[str]]:
@@ -159,3 +172,83 @@ def pending_exports(root: Path) -> dict[str, list[str]]:
         if pending:
             out[pid] = pending
     return out
+
+
+def _events(path: Path) -> list[dict[str, Any]]:
+    """The JSON log records of one task or trigger log file (Airflow 3 writes JSON lines)."""
+    out = []
+    for line in path.read_text(errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict) and "event" in record:
+            out.append(record)
+    return out
+
+
+_TRIGGER_LOG = re.compile(r"attempt=(\d+)\.log\.trigger\.(\d+)\.log")
+
+
+def deferrals(logs: Path) -> dict[str, dict[str, Any]]:
+    """Per mirror task instance (its log folder), what its logs say about deferral.
+
+    Airflow 3.3 writes a task's own log to ``attempt=N.log`` (the worker) and what the triggerer
+    did with the task's trigger to ``attempt=N.log.trigger.<triggerer job id>.log``. Returns
+    ``deferred`` (how often the task paused as DEFERRED), ``task_text`` (the attempts' text),
+    ``committed`` (batch ids the resumed task committed) and ``fired``: one entry per trigger
+    that fired and completed, ``{"job_id", "status", "export_id", "batch_id"}``.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    folders = logs.glob(f"dag_id={INCREMENTAL}/run_id=*/task_id=mirror/map_index=*")
+    for folder in sorted(folders):
+        facts: dict[str, Any] = {"deferred": 0, "task_text": "", "committed": [], "fired": []}
+        for path in sorted(folder.iterdir()):
+            trigger = _TRIGGER_LOG.fullmatch(path.name)
+            if trigger is not None:
+                facts["fired"] += _fired(_events(path), int(trigger.group(2)))
+            elif re.fullmatch(r"attempt=\d+\.log", path.name):
+                events = _events(path)
+                facts["task_text"] += path.read_text(errors="replace")
+                facts["deferred"] += sum(
+                    e["event"].startswith("Pausing task as DEFERRED") for e in events
+                )
+                facts["committed"] += [
+                    e["event"].split()[2].rstrip(":")
+                    for e in events
+                    if e["event"].startswith("committed batch ")
+                ]
+        out[str(folder.relative_to(logs))] = facts
+    return out
+
+
+def _fired(events: list[dict[str, Any]], job_id: int) -> list[dict[str, Any]]:
+    """The events a trigger fired (and then completed) according to its trigger log."""
+    completed = {e.get("name") for e in events if e["event"] == "trigger completed"}
+    out = []
+    for e in events:
+        if e["event"] == "Trigger fired event" and e.get("name") in completed:
+            result = str(e.get("result", ""))
+            payload = ast.literal_eval(result[result.index("{") : result.rindex("}") + 1])
+            out.append(
+                {
+                    "job_id": job_id,
+                    "status": payload["status"],
+                    "export_id": payload["export_id"],
+                    "batch_id": payload["batch_id"],
+                }
+            )
+    return out
+
+
+def secret_hits(logs: Path, needles: list[bytes]) -> dict[str, list[str]]:
+    """Every file under ``logs`` (the components' output, task and trigger logs, the
+    dag-processor's) that contains one of ``needles``, byte for byte, with the needles found
+    (by position in ``needles``: the secret itself is never put in a message)."""
+    hits = {}
+    for path in sorted(p for p in logs.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found = [f"needle {i}" for i, needle in enumerate(needles) if needle in data]
+        if found:
+            hits[str(path.relative_to(logs))] = found
+    return hits

@@ -14,6 +14,7 @@ docs/production.md explains (fast parsing and heartbeats are test-only).
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -43,7 +44,10 @@ ADMIN = ("admin", "admin-deploy-test")  # SimpleAuthManager user and password (t
 HEALTHY = ("metadatabase", "scheduler", "triggerer", "dag_processor")
 
 # Parsing, scheduling and heartbeats tuned for a test (production keeps the defaults, except
-# the retry delay and the heartbeat timeout: see docs/production.md).
+# the retry delay and the heartbeat timeout: see docs/production.md). The test runs on a
+# loaded 2-core CI machine beside other suites: everything that times out under load is
+# generous (a task's heartbeat may lag a minute; an API call to the api-server may take 30 s),
+# while the loops that make the scheduler react stay fast.
 FAST: dict[str, str] = {
     "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "2",
     "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
@@ -53,10 +57,24 @@ FAST: dict[str, str] = {
     "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
     "AIRFLOW__SCHEDULER__JOB_HEARTBEAT_SEC": "1",
     "AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "0.2",
-    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
     "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
     "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
     "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
+}
+# Timeouts that a loaded machine would otherwise trip (a zombie and its retry, a task failed
+# for three slow heartbeats, a DAG file "timing out" while it imports Airflow, a Celery send).
+PATIENT: dict[str, str] = {
+    # a task whose heartbeats stop this long is a zombie (the kill test waits this out once)
+    "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
+    "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",  # default 5 s; 3 failed heartbeats kill
+    "AIRFLOW__WORKERS__MAX_FAILED_HEARTBEATS": "6",
+    "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "120",
+    "AIRFLOW__DAG_PROCESSOR__DAG_FILE_PROCESSOR_TIMEOUT": "180",
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "120",
+    "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "120",
+    "AIRFLOW__TRIGGERER__RUNNER_HEALTH_CHECK_THRESHOLD": "120",
+    "AIRFLOW__DAG_PROCESSOR__HEALTH_CHECK_THRESHOLD": "120",
+    "AIRFLOW__CELERY__OPERATION_TIMEOUT": "30",  # default 1 s to hand a task to the broker
 }
 
 
@@ -96,8 +114,6 @@ class AirflowStack:
 
     def env(self) -> dict[str, str]:
         """The environment every Airflow process of this stack shares."""
-        import os
-
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
         db = f"{PG_URL_BASE}/{self.db_name}"
         env |= {
@@ -131,7 +147,7 @@ class AirflowStack:
                 "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://{db}",
                 "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.celery_concurrency),
             }
-        return env | FAST | self.extra_env
+        return env | FAST | PATIENT | self.extra_env
 
     def airflow(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
         """Run one ``airflow`` CLI command against this stack (raises on failure)."""
@@ -232,6 +248,9 @@ class AirflowStack:
         self.timings["stop_s"] = time.monotonic() - t0
 
     def cleanup(self) -> None:
+        keep = os.environ.get("LBX_DEPLOY_KEEP_LOGS")  # a folder: copy the logs there first
+        if keep and self.logs.exists():
+            shutil.copytree(self.logs, Path(keep) / self.db_name, dirs_exist_ok=True)
         if self._db_created:
             drop_database(self.db_name)
         shutil.rmtree(self.home, ignore_errors=True)
