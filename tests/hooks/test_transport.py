@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import ssl
+import threading
 
 import httpx
 import pytest
@@ -61,3 +64,44 @@ def test_async_final_error_is_raised_at_once() -> None:
         asyncio.run(transport.graphql("query GetUserPyApi{user{id}}", {}, what="user"))
     assert len(seen) == 1
     assert KEY not in repr(transport)
+
+
+def test_async_calls_share_one_tls_context_built_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each call's client gets the process's one TLS context (not a new CA-bundle load on the
+    triggerer's event loop per poll), built in a worker thread."""
+    from labelbox_provider.hooks import transport as tr
+
+    built_in: list[str] = []
+    real_context = tr.tls_context.__wrapped__
+
+    @functools.cache
+    def recording_context(verify: bool) -> ssl.SSLContext:
+        built_in.append(threading.current_thread().name)
+        return real_context(verify)
+
+    seen: list[object] = []
+    real_client = httpx.AsyncClient
+
+    def client(**kwargs: object) -> httpx.AsyncClient:
+        seen.append(kwargs["verify"])
+        answer = httpx.Response(200, json={"data": {"user": {"id": "u1"}}})
+        return real_client(**{**kwargs, "transport": httpx.MockTransport(lambda r: answer)})
+
+    monkeypatch.setattr(tr, "tls_context", recording_context)
+    monkeypatch.setattr(httpx, "AsyncClient", client)
+    settings = build_settings(host="https://api.test", api_key=KEY, extras={}, overrides={})
+    transport = AsyncTransport(settings)  # no transport given: httpx would build one
+
+    async def three_polls() -> None:
+        for _ in range(3):
+            assert await transport.graphql("query Q{user{id}}", {}, what="user") == {
+                "user": {"id": "u1"}
+            }
+
+    asyncio.run(three_polls())
+    assert len(seen) == 3 and all(isinstance(v, ssl.SSLContext) for v in seen)
+    assert seen[0] is seen[1] is seen[2]  # one context for every call
+    assert len(built_in) == 1 and built_in[0] != "MainThread"  # built once, not on the loop
+    assert seen[0].verify_mode == ssl.CERT_REQUIRED  # verify_ssl=True still verifies
