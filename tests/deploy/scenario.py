@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from tests.deploy.client import AirflowClient, wait_until
+from tests.deploy.client import AirflowClient, StackError, wait_until
 from tests.deploy.emulator_proc import EmulatorProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -97,32 +97,49 @@ def next_interval(emu: EmulatorProcess) -> list[dict[str, Any]]:
     return made
 
 
-def wait_loaded(api: AirflowClient, root: Path, warehouse: Path, timeout: float = 600) -> None:
-    """Until the warehouse has every committed batch and no load run is still going."""
+def wait_loaded(
+    api: AirflowClient, root: Path, warehouse: Path, timeout: float = 600
+) -> set[tuple[str, str]]:
+    """Until every committed batch's Asset event has triggered a load run and no load run is
+    still going; then the (project, batch) pairs the warehouse holds (StackError if one is
+    missing). Progress is asked of the REST API: the DuckDB file is opened only at the end, when
+    no load task can hold its lock (a reader meanwhile would make a load fail)."""
     from labelbox_provider.io.warehouse import warehouse_for
     from labelbox_provider.state.ledger import Ledger
 
     projects = [p.name.split("=", 1)[1] for p in root.glob("project=*")]
+    consumed: dict[str, set[str]] = {}  # finished load run -> the batches of its events
 
-    def missing() -> tuple[list[str], set[tuple[str, str]]]:
-        busy = [r["state"] for r in api.runs(LOAD) if r["state"] not in ("success", "failed")]
-        loaded = (
-            set(warehouse_for(f"duckdb://{warehouse}").loaded()) if warehouse.exists() else set()
-        )
-        wanted = {(p, m.batch_id) for p in projects for m in Ledger(str(root), p).manifests()}
-        return busy, wanted - loaded
+    def wanted() -> set[tuple[str, str]]:
+        return {(p, m.batch_id) for p in projects for m in Ledger(str(root), p).manifests()}
 
-    def loaded() -> bool:
-        busy, left = missing()
+    def progress() -> tuple[list[str], set[str]]:
+        """Load runs not finished; committed batches no load run was triggered by yet."""
+        busy = []
+        for run in api.runs(LOAD):
+            if run["state"] not in ("success", "failed"):
+                busy.append(f"{run['dag_run_id']}: {run['state']}")
+            elif run["dag_run_id"] not in consumed:
+                path = f"/api/v2/dags/{LOAD}/dagRuns/{run['dag_run_id']}/upstreamAssetEvents"
+                events = api.get(path)["asset_events"]
+                consumed[run["dag_run_id"]] = {e["extra"]["batch_id"] for e in events}
+        loaded_by_runs = set().union(*consumed.values())
+        return busy, {b for _, b in wanted()} - loaded_by_runs
+
+    def done() -> bool:
+        busy, left = progress()
         return not busy and not left
 
     def status() -> str:
-        busy, left = missing()
-        return f"load runs not done: {busy}; {len(left)} batch(es) not loaded: {sorted(left)[:3]}"
+        busy, left = progress()
+        return f"load runs not done: {busy}; batches no load run took: {sorted(left)[:3]}"
 
-    wait_until(
-        loaded, timeout=timeout, what="the warehouse loaded every batch", status=status, every=2
-    )
+    wait_until(done, timeout=timeout, what="a load run took every batch", status=status, every=2)
+    loaded = set(warehouse_for(f"duckdb://{warehouse}").loaded())
+    missing = wanted() - loaded
+    if missing:
+        raise StackError(f"load runs finished, but the warehouse lacks {sorted(missing)[:5]}")
+    return loaded
 
 
 def mirror_vs_truth(emu: EmulatorProcess, root: Path) -> dict[str, list[str]]:

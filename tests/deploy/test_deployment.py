@@ -77,7 +77,7 @@ def local_run(wheel_venv: Path, deploy_tmp: Path, emulator: EmulatorProcess) -> 
         for _ in range(2):
             facts["activity"] += sc.next_interval(emulator)
             sc.run_interval(api)
-        sc.wait_loaded(api, root, warehouse)
+        facts["loaded"] = sc.wait_loaded(api, root, warehouse)
         facts |= _facts(stack, api, emulator, root, since)
         facts["explain"] = {p: sc.explain(root, p, facts["activity"]) for p in facts["diff"]}
         jobs = api.get("/api/v2/jobs", job_type="TriggererJob", limit=100)["jobs"]
@@ -158,7 +158,7 @@ def celery_run(
         )
         facts["kill_run"] = api.wait_for_run(sc.INCREMENTAL, run_id)
         emulator.set_polls(0)
-        sc.wait_loaded(api, root, warehouse)
+        facts["loaded"] = sc.wait_loaded(api, root, warehouse)
         facts |= _facts(stack, api, emulator, root, since)
         facts["explain"] = {p: sc.explain(root, p, facts["activity"]) for p in facts["diff"]}
         facts["worker_logs"] = {
@@ -181,6 +181,7 @@ def _common_checks(facts: dict[str, Any], emu: EmulatorProcess) -> None:
     batches = {e["extra"]["batch_id"] for e in facts["events"]}
     assert batches == facts["manifests"] and len(facts["events"]) == len(batches)
     assert facts["load_runs"] and all(r["state"] == "success" for r in facts["load_runs"])
+    assert {b for _, b in facts["loaded"]} >= facts["manifests"]  # the warehouse has every batch
     assert {r["run_type"] for r in facts["load_runs"]} == {"asset_triggered"}
     assert facts["log_files"] > 2 * len(emu.projects)  # components', tasks' and triggers' logs
     assert facts["secret_hits"] == {}  # neither the API key nor a URL signature in any log
