@@ -91,9 +91,19 @@ def run_interval(api: AirflowClient, timeout: float = 900) -> tuple[dict[str, An
 
 
 def next_interval(emu: EmulatorProcess) -> list[dict[str, Any]]:
-    """Activity in the emulator (at its wall-clock now), then the settle lag passes."""
+    """Activity in the emulator (at its wall-clock now), then wait until a window planned now
+    covers all of it: the emulator dates a new label's workflow moves up to 552 ms after it
+    (``moves_at_ms``), and windows end ``SETTLE_S`` before now, floored to the second."""
     made = emu.activity(ACTIVITY)
-    time.sleep(SETTLE_S + 1.5)  # windows end at a whole second: wait out the floor too
+    instants = [
+        datetime.fromisoformat(e[k]).timestamp()
+        for e in made
+        for k in ("at", "visible_at")
+        if e.get(k)
+    ]
+    instants += [ms / 1000 for e in made for ms in e.get("moves_at_ms", ())]
+    covered = max(instants, default=time.time()) + SETTLE_S + 1.0 + 0.1  # 1.0: the floor
+    time.sleep(max(0.0, covered - time.time()))
     return made
 
 
