@@ -446,21 +446,30 @@ def open_delta_table(
 
 def register_delta_views(
     con: duckdb.DuckDBPyConnection,
-    ledger: Ledger,
+    ledgers: list[Ledger],
     storage_options: Mapping[str, Any] | None = None,
     *,
     version: int | None = None,
     as_of: datetime | None = None,
 ) -> list[str]:
-    """Register each Delta table of the project in ``con`` as ``<table>`` (Arrow datasets:
-    DuckDB's own ``delta`` extension needs a download); returns the tables registered."""
+    """Register in ``con`` one relation ``<table>`` per Delta table: the union of the projects'
+    tables (Arrow datasets: DuckDB's own ``delta`` extension needs a download). ``version``
+    or ``as_of`` reads each table as it was (time travel). Returns the tables registered."""
+    import pyarrow.dataset as ds
+    from deltalake.exceptions import DeltaError
+
     found = []
     for table in TABLES:
-        try:
-            dt = open_delta_table(ledger, table, storage_options, version=version, as_of=as_of)
-        except Exception as exc:  # deltalake raises plain exceptions for a missing version
-            raise DeltaTableError(f"delta table {table}: {exc}") from None
-        if dt is not None:
-            con.register(table, dt.to_pyarrow_dataset())
+        parts = []
+        for ledger in ledgers:
+            try:
+                dt = open_delta_table(ledger, table, storage_options, version=version, as_of=as_of)
+            except (DeltaError, OSError, ValueError) as exc:  # e.g. no such version
+                what = f"delta table {table} of {ledger.project_id}"
+                raise DeltaTableError(f"{what}: {exc}") from None
+            if dt is not None:
+                parts.append(dt.to_pyarrow_dataset())
+        if parts:
+            con.register(table, parts[0] if len(parts) == 1 else ds.dataset(parts))
             found.append(table)
     return found
