@@ -13,7 +13,7 @@ from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.transforms.tables import SCHEMAS
 
 
-def _rows(table: pa.Table) -> list[str]:
+def rows_of(table: pa.Table) -> list[str]:
     """Every row as canonical JSON (keys sorted: column order is ignored), sorted."""
     return sorted(json.dumps(r, sort_keys=True, default=str) for r in table.to_pylist())
 
@@ -43,12 +43,13 @@ def delta_differences(
         if _types(delta.schema) != _types(SCHEMAS[table]):
             out[table] = ("schema", _types(delta.schema), _types(SCHEMAS[table]))
             continue
-        left, right = _rows(view[table]), _rows(delta)
+        left, right = rows_of(view[table]), rows_of(delta)
         if left != right:
             out[table] = (sorted(set(left) - set(right))[:3], sorted(set(right) - set(left))[:3])
     return out
 
 
-def live_rows(root: str, project_id: str) -> int:
+def live_rows(root: str, project_id: str, storage_options: Mapping[str, Any] | None = None) -> int:
     """Rows of the current view over every table (to show a comparison compared something)."""
-    return sum(t.num_rows for t in current_tables(root, project_id).values())
+    view = current_tables(root, project_id, storage_options=storage_options)
+    return sum(t.num_rows for t in view.values())

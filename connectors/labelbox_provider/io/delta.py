@@ -143,6 +143,15 @@ class DeltaUpdate:
     applied: dict[str, list[str]] = field(default_factory=dict)
     rebuilt: list[str] = field(default_factory=list)
 
+    def summary(self) -> str:
+        """One line for the log: tables rebuilt, batches applied per table."""
+        applied = sorted({n for n in map(len, self.applied.values()) if n})
+        parts = [f"rebuilt {len(self.rebuilt)} table(s)"] if self.rebuilt else []
+        if applied:
+            tables = sum(1 for b in self.applied.values() if b)
+            parts.append(f"{'/'.join(map(str, applied))} batch(es) applied to {tables} table(s)")
+        return ", ".join(parts) or "up to date"
+
     @property
     def changed(self) -> bool:
         """True when at least one Delta commit was written."""
@@ -315,7 +324,7 @@ def _rebuild_table(session: _Session, table: str, operation: str) -> None:
     from labelbox_provider.transforms.tables import SCHEMAS
 
     schema: pa.Schema = SCHEMAS[table]
-    reader = session.con.sql(f"SELECT * FROM {table}").fetch_record_batch(_ROWS_PER_BATCH)
+    reader = session.con.sql(f"SELECT * FROM {table}").to_arrow_reader(_ROWS_PER_BATCH)
 
     def batches() -> Iterator[pa.RecordBatch]:
         for batch in reader:
@@ -395,7 +404,7 @@ def update_delta_tables(
     finally:
         session.close()
     if result.changed:
-        log.info("delta tables of %s: %s", ledger.project_id, result)
+        log.info("delta tables of %s: %s", ledger.project_id, result.summary())
     return result
 
 
