@@ -27,6 +27,7 @@ from labelbox_provider.io.delta import (
     update_delta_tables,
 )
 from labelbox_provider.pipeline.run import MirrorPipeline
+from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import Window
 
 from tests.e2e.delta_check import delta_differences, live_rows, rows_of
@@ -278,3 +279,54 @@ def test_on_a_real_s3_api(
     )
     assert len(listed["Contents"]) == len(_versions(pipe, "labels"))  # one log entry a version
     assert not update_delta_tables(pipe.ledger, s3_mirror.storage_options).changed
+
+
+def _race(pipe: MirrorPipeline, writers: int = 2) -> list[Any]:
+    """``writers`` threads update the project's Delta tables at the same moment."""
+    import threading
+
+    barrier = threading.Barrier(writers)
+    results: list[Any] = []
+
+    def write() -> None:
+        try:
+            ledger = Ledger(pipe.config.root, pipe.config.project_id, pipe.config.storage_options)
+            barrier.wait()
+            results.append(update_delta_tables(ledger, pipe.config.storage_options))
+        except Exception as exc:  # collected: the test shows none happened
+            results.append(exc)
+
+    threads = [threading.Thread(target=write) for _ in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_two_writers_apply_a_batch_once(
+    emu: EmulatorServer,
+    pipeline: Callable[..., MirrorPipeline],
+    s3_mirror: S3Mirror,  # noqa: F811
+    where: str,
+) -> None:
+    options: dict[str, Any] = {}
+    if where == "s3":
+        options = {"root": s3_mirror.root, "storage_options": s3_mirror.storage_options}
+    pipe = pipeline(**options)
+    emu.advance(DAY, events=EVENTS)
+    pipe.catch_up(emu.world.now())  # creates the tables
+    late = pipeline(delta_tables=False, **options)
+    for _ in range(2):  # two batches the Delta tables have not seen
+        emu.advance(DAY, events=EVENTS)
+        late.catch_up(emu.world.now())
+    missing = [m.batch_id for m in pipe.ledger.manifests()][-2:]
+    results = _race(pipe)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    applied = [r.applied.get("labels", []) for r in results]
+    assert sorted(b for a in applied for b in a) == sorted(missing)  # each applied by one writer
+    for table in TABLES:
+        batches = [h.get(META + "batch_id") for h in _versions(pipe, table)]
+        assert all(batches.count(b) == 1 for b in missing), (table, batches)
+    _check(pipe)

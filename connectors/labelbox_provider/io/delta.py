@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from labelbox_provider.exceptions import DeltaTableError, LabelboxConfigError
-from labelbox_provider.io.current import TABLES, register_current_views
+from labelbox_provider.io.current import TABLES, register_current_views, render_current_sql
 from labelbox_provider.io.fs import is_local
 from labelbox_provider.state.ledger import Ledger
 
@@ -170,6 +170,7 @@ class _Session:
         self.digest = digest(self.committed)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._touched: dict[str, pa.Array] = {}
+        self._scoped: str | None = None  # the batch the scoped_<table> temp tables hold
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -179,6 +180,7 @@ class _Session:
 
             self._con = duckdb.connect()
             self._con.execute("SET TimeZone = 'UTC'")
+            self._con.execute("SET parquet_metadata_cache = true")  # footers read once
             fs, root = self.ledger.fs, self.ledger.root
             url = root if is_local(fs) else str(fs.unstrip_protocol(root))
             register_current_views(self._con, url, self.ledger.project_id, self.storage)
@@ -195,6 +197,25 @@ class _Session:
         if not DeltaTable.is_deltatable(uri, storage_options=self.options):
             return None
         return DeltaTable(uri, storage_options=self.options)
+
+    def current_rows(self, table: str, batch_id: str) -> pa.Table:
+        """The current view's rows of ``table`` in ``batch_id``'s scope: its touched data rows
+        (computed from those data rows' raw rows alone: the current view is local to a data
+        row), or for tombstones and rejects the batch's own rows."""
+        if table in RAW_TABLES:
+            sql = f"SELECT * FROM raw_{table} WHERE batch_id = $b"
+            return self.con.sql(sql, params={"b": batch_id}).to_arrow_table()
+        if self._scoped != batch_id:  # every raw table narrowed to the touched data rows
+            self.con.register("_scope", pa.table({"v": self.touched(batch_id)}))
+            for name in TABLES:
+                self.con.execute(
+                    f"CREATE OR REPLACE TEMP TABLE scoped_{name} AS SELECT * FROM raw_{name} "
+                    "WHERE data_row_id IN (SELECT v FROM _scope)"
+                )
+            self.con.unregister("_scope")
+            self._scoped = batch_id
+        sql = render_current_sql(table, {name: f"scoped_{name}" for name in TABLES})
+        return self.con.sql(sql).to_arrow_table()
 
     def touched(self, batch_id: str) -> pa.Array:
         """Distinct data row ids in the committed files of ``batch_id`` (rejects aside)."""
@@ -273,12 +294,11 @@ def _apply(
     from labelbox_provider.transforms.tables import SCHEMAS
 
     schema: pa.Schema = SCHEMAS[table]
-    scope = "batch_id" if table in RAW_TABLES else "data_row_id"
     values = pa.array([batch_id], pa.string()) if table in RAW_TABLES else session.touched(batch_id)
     props = _commit_properties(metadata, {batch_id: session.committed[batch_id]})
     before = dt.version()
     if len(values):
-        _merge(session, dt, table, scope, values, props=props)
+        _merge(session, dt, table, batch_id, values, props=props)
     if dt.version() == before:  # nothing changed (deltalake skips such a MERGE): still one
         write_deltalake(  # version, recording the batch
             dt, schema.empty_table(), mode="overwrite", predicate="false", commit_properties=props
@@ -286,19 +306,14 @@ def _apply(
 
 
 def _merge(
-    session: _Session, dt: DeltaTable, table: str, scope: str, values: pa.Array, *, props: Any
+    session: _Session, dt: DeltaTable, table: str, batch_id: str, values: pa.Array, *, props: Any
 ) -> None:
     """MERGE: target rows of the scope values deleted, the current view's rows inserted."""
     from labelbox_provider.transforms.tables import SCHEMAS
 
     schema: pa.Schema = SCHEMAS[table]
-    session.con.register("_scope", pa.table({"v": values}))
-    try:
-        rows = session.con.sql(
-            f'SELECT * FROM {table} WHERE "{scope}" IN (SELECT v FROM _scope)'
-        ).to_arrow_table()
-    finally:
-        session.con.unregister("_scope")
+    scope = "batch_id" if table in RAW_TABLES else "data_row_id"
+    rows = session.current_rows(table, batch_id)
     source = _merge_source(_conform(rows, schema), scope, values)
     (
         dt.merge(
@@ -379,7 +394,8 @@ def _with_retries(session: _Session, table: str, hint: str | None, result: Delta
         except CommitFailedError as exc:  # another writer committed first: look again
             if attempt == MAX_CONFLICT_RETRIES:
                 raise DeltaTableError(f"delta table {table}: {exc}") from None
-            log.info("delta %s: concurrent commit (%s); retrying", table, exc)
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            log.info("delta %s: a concurrent writer committed first (%s); again", table, first)
 
 
 def update_delta_tables(
