@@ -107,5 +107,10 @@ class WarehouseLoadError(LabelboxProviderError, RuntimeError):
     """A batch could not be loaded; the warehouse was left as it was."""
 
 
+class DeltaTableError(LabelboxProviderError, RuntimeError):
+    """A Delta current table could not be updated; the committed batch stands (the next
+    commit or ``labelbox-export delta rebuild`` brings the table up to date)."""
+
+
 class CliError(LabelboxProviderError):
     """A user error on the command line: printed as ``error: <message>`` with exit status 2."""

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from labelbox_provider.cli.demo import MARKER, prepare_output
 from labelbox_provider.cli.demo_run import DemoConfig, run_demo
-from labelbox_provider.cli.demo_summary import render_summary, summarize
+from labelbox_provider.cli.demo_summary import delta_facts, render_summary, summarize
 from labelbox_provider.io.current import TABLES
 
 pytestmark = pytest.mark.e2e
@@ -62,6 +62,14 @@ def test_demo_core_matches_ground_truth(airflow_db: None, tmp_path: Path) -> Non
     assert f"{'labels':<{max(map(len, TABLES))}}  {raw}" in text
     assert "#" in text.split("exported per day")[1]
     assert any("loaded" in m for m in messages)
+
+    # the first project's Delta tables, updated after each day's run, equal its current view
+    delta_facts(config.mirror, run.projects[0]["id"], summary)
+    assert summary.delta_counts and all(d == v for _, d, v in summary.delta_counts)
+    assert dict((t, d) for t, d, _ in summary.delta_counts)["labels"] > 0
+    ops = [op for _, op, _ in summary.delta_history]  # newest first: one version per batch
+    assert ops[0] == "batch" and set(ops) <= {"batch", "create"}
+    assert "== Delta Lake current tables of project" in render_summary(summary)
 
 
 def test_prepare_output_refuses_foreign_folders(tmp_path: Path) -> None:

@@ -68,6 +68,8 @@ def _next_steps(out: Path, project_id: str) -> str:
             f"{cli} backfill-command --root {root} --project {project_id}",
             f"{cli} query --root {root} --table labels --columns label_id,created_at",
             f'{cli} query --root {root} --sql "{sql}"',
+            f'{cli} query --root {root} --delta --sql "{sql}"',
+            f"{cli} delta history --root {root} --project {project_id} --table labels",
         ]
     )
 
@@ -80,14 +82,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     def progress(message: str) -> None:
         print(f"[{time.monotonic() - started:6.1f}s] {message}", file=sys.stderr, flush=True)
 
-    from labelbox_provider.cli.demo_run import DAG_FILE, DemoConfig, migrate_airflow_db, run_demo
+    from labelbox_provider.cli.demo_run import (
+        DAG_FILE,
+        DemoConfig,
+        delta_enabled,
+        migrate_airflow_db,
+        run_demo,
+    )
 
     out = prepare_output(args.out)
     airflow_environment(out, DAG_FILE.parent)
     progress(f"output in {out}; migrating the demo's Airflow database (SQLite)")
     migrate_airflow_db()
     from labelbox_provider.cli._common import route_logs
-    from labelbox_provider.cli.demo_summary import render_summary, summarize
+    from labelbox_provider.cli.demo_summary import delta_facts, render_summary, summarize
 
     route_logs(verbose=False)
     config = DemoConfig(
@@ -97,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     run, _ = run_demo(config, progress)
     progress("emulator stopped; summarising")
     summary = summarize(config.mirror, config.warehouse, run.projects, run.run_dates)
+    if delta_enabled(config):
+        delta_facts(config.mirror, run.projects[0]["id"], summary)
     print(render_summary(summary))
     print()
     print(_next_steps(out, run.projects[0]["id"]))

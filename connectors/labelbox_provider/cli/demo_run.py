@@ -52,6 +52,7 @@ class DemoConfig:
     seed: int = 7  # world seed (same seed, same world)
     events_per_day: Mapping[str, int] = field(default_factory=lambda: dict(DAY_EVENTS))
     dag_file: Path = DAG_FILE  # the example DAG to run
+    delta: bool = True  # keep Delta current tables of the first project (if deltalake is there)
 
     @property
     def mirror(self) -> Path:
@@ -141,6 +142,20 @@ def load_new_batches(config: DemoConfig, run: DemoRun) -> int:
     return count
 
 
+def delta_enabled(config: DemoConfig) -> bool:
+    """Delta is shown when asked for and the ``delta`` extra is installed."""
+    return config.delta and importlib.util.find_spec("deltalake") is not None
+
+
+def update_delta(config: DemoConfig, run: DemoRun) -> str:
+    """Apply the first project's new batches to its Delta tables (what ``delta_tables=True``
+    does after each commit; one project only, to keep the demo fast)."""
+    from labelbox_provider.io.delta import update_delta_tables
+    from labelbox_provider.state.ledger import Ledger
+
+    return update_delta_tables(Ledger(str(config.mirror), run.projects[0]["id"])).summary()
+
+
 def _run_dag(dag: Any, when: datetime) -> None:
     dagrun = dag.test(logical_date=when)
     state = str(getattr(dagrun, "state", "success"))
@@ -185,4 +200,7 @@ def run_demo(
             run.run_dates.append(when)
             loaded = load_new_batches(config, run)
             progress(f"day {day}/{config.days}: loaded {loaded} batch(es) into DuckDB")
+            if delta_enabled(config):
+                done = update_delta(config, run)
+                progress(f"day {day}/{config.days}: Delta tables of one project: {done}")
     return run, emu

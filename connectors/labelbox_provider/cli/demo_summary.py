@@ -28,6 +28,7 @@ EXAMPLE_COLUMNS = (
     "seconds_to_label",  # labelling time
 )
 EXAMPLES = 5  # example label rows printed
+DELTA_VERSIONS = 4  # newest versions of the labels Delta table printed
 EXAMPLE_SQL = f"""
 SELECT d.mime_type, l.label_id, l.data_row_id, l.created_at, l.workflow_task_name,
        l.seconds_to_label
@@ -58,6 +59,30 @@ class DemoSummary:
     initial_labels: int = 0  # label rows of the first run (the initial history)
     per_day: list[tuple[str, int]] = field(default_factory=list)  # (day, label rows exported)
     examples: list[tuple[Any, ...]] = field(default_factory=list)  # EXAMPLE_COLUMNS rows
+    delta_project: str | None = None  # the project whose Delta tables are shown (or None)
+    delta_counts: list[tuple[str, int, int]] = field(default_factory=list)  # table, Delta, view
+    delta_history: list[tuple[Any, ...]] = field(default_factory=list)  # labels' versions
+
+
+def delta_facts(mirror: Path, project_id: str, summary: DemoSummary) -> None:
+    """Rows per Delta table (read with DuckDB, as ``query --delta`` does) next to the current
+    view's, and the labels table's newest versions."""
+    import duckdb
+
+    from labelbox_provider.cli.delta import history_rows
+    from labelbox_provider.io.delta import register_delta_views
+
+    delta_con, view_con = duckdb.connect(), duckdb.connect()
+    try:
+        register_delta_views(delta_con, [Ledger(str(mirror), project_id)])
+        register_current_views(view_con, str(mirror), project_id)
+        summary.delta_counts = [(t, _count(delta_con, t), _count(view_con, t)) for t in TABLES]
+    finally:
+        delta_con.close()
+        view_con.close()
+    rows = history_rows(str(mirror), project_id, "labels", DELTA_VERSIONS)
+    summary.delta_history = [(r["version"], r["operation"], r["batch_id"] or "-") for r in rows]
+    summary.delta_project = project_id
 
 
 def _count(con: Any, relation: str) -> int:
@@ -148,4 +173,13 @@ def render_summary(summary: DemoSummary) -> str:
         f"== Label changes exported per day (initial history: {summary.initial_labels}) ==",
         bar_chart(summary.per_day, unit="labels"),
     ]
+    if summary.delta_project:
+        parts += [
+            "",
+            f"== Delta Lake current tables of project {summary.delta_project} ==",
+            render_table(["table", "Delta rows", "current view"], summary.delta_counts),
+            "",
+            "newest versions of its labels table (one per batch):",
+            render_table(["version", "operation", "batch"], summary.delta_history),
+        ]
     return "\n".join(parts)

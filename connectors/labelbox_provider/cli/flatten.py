@@ -41,6 +41,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--format", default="auto", choices=("auto", *FORMATS))
     parser.add_argument("--frames-dir", type=Path, help="v1 video frames as <label id>.ndjson")
     parser.add_argument("--batch-id", default="cli", help="lineage batch id of --out (cli)")
+    parser.add_argument(
+        "--delta", action="store_true", help="with --root: also update the Delta current tables"
+    )
     parser.set_defaults(func=run)
 
 
@@ -77,6 +80,24 @@ def _flatten_one(args: argparse.Namespace, path: Path) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
+    from labelbox_provider.exceptions import DeltaTableError, LabelboxConfigError
+
+    if args.delta:
+        from labelbox_provider.io.delta import require_deltalake
+
+        try:
+            require_deltalake()  # before any file is loaded
+        except LabelboxConfigError as exc:
+            print(f"labelbox-export flatten: {exc}", file=sys.stderr)
+            return 2
+    try:
+        return _load_files(args)
+    except DeltaTableError as exc:  # that file's batch is committed; its Delta update failed
+        print(f"labelbox-export flatten: {exc}", file=sys.stderr)
+        return 1
+
+
+def _load_files(args: argparse.Namespace) -> int:
     from labelbox_provider.cli.progress import Progress
     from labelbox_provider.pipeline.archive import archive_files, load_archive
 
@@ -87,7 +108,10 @@ def _load(args: argparse.Namespace) -> int:
         return 2
     failed = 0
     with Progress(len(files), "files") as bar:
-        for result in load_archive(args.root, files, project_id=args.project_id or None):
+        loads = load_archive(
+            args.root, files, project_id=args.project_id or None, delta_tables=args.delta
+        )
+        for result in loads:
             bar.advance()
             if isinstance(result, tuple):
                 item, error = result

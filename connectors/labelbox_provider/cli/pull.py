@@ -68,6 +68,8 @@ def pipeline_options(args: argparse.Namespace) -> dict[str, Any]:
         options["poll_interval"] = args.poll_interval
     if args.max_window_days is not None:
         options["max_window_span"] = timedelta(days=args.max_window_days)
+    if args.delta:
+        options["delta_tables"] = True
     return options
 
 
@@ -151,6 +153,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--poll-interval", type=float, help="seconds between export status polls")
     p.add_argument("--max-window-days", type=positive_int, help="longest window of one export")
     p.add_argument("--reconcile", action="store_true", help="then tombstone deleted labels")
+    p.add_argument("--delta", action="store_true", help="also update the Delta current tables")
     p.add_argument("--json", action="store_true", help="print one JSON summary per project")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     p.set_defaults(func=guarded(run))

@@ -14,6 +14,7 @@ from labelbox_provider.cli._common import (
     add_project_arg,
     add_root_arg,
     guarded,
+    parse_time,
     positive_int,
     render_table,
 )
@@ -63,14 +64,37 @@ def output_format(out: Path, explicit: str | None) -> str:
     return fmt
 
 
-def connect(root: str, project_id: str | None) -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection (UTC) with ``<table>`` and ``raw_<table>`` views over the mirror."""
+def connect(
+    root: str, project_id: str | None, *, delta: bool = False, **as_of: Any
+) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (UTC) with ``<table>`` and ``raw_<table>`` views over the mirror;
+    with ``delta``, ``<table>`` reads the Delta current tables instead (``as_of``: ``version``
+    or ``as_of``, time travel)."""
     import duckdb
 
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
-    register_current_views(con, root, project_id)
+    if delta:
+        _register_delta(con, root, project_id, **as_of)
+    else:
+        register_current_views(con, root, project_id)
     return con
+
+
+def _register_delta(
+    con: duckdb.DuckDBPyConnection, root: str, project_id: str | None, **as_of: Any
+) -> None:
+    from labelbox_provider.exceptions import DeltaTableError
+    from labelbox_provider.io.delta import register_delta_views
+    from labelbox_provider.state.ledger import Ledger, list_projects
+
+    projects = [project_id] if project_id else list_projects(root)
+    try:
+        found = register_delta_views(con, [Ledger(root, p) for p in projects], **as_of)
+    except DeltaTableError as exc:
+        raise CliError(str(exc)) from None
+    if not found:
+        raise CliError(f"no Delta tables under {root} (run: labelbox-export delta rebuild)")
 
 
 def write_query(con: duckdb.DuckDBPyConnection, sql: str, out: Path, fmt: str) -> int:
@@ -112,7 +136,25 @@ def register(subparsers: Any) -> None:
     p.add_argument("--limit", type=positive_int, default=DEFAULT_LIMIT, help="rows to print")
     p.add_argument("--out", type=Path, help="write every row to this .csv or .parquet file")
     p.add_argument("--format", choices=sorted(set(OUT_FORMATS.values())), help="format of --out")
+    p.add_argument("--delta", action="store_true", help="read the Delta tables (docs/delta.md)")
+    when = p.add_mutually_exclusive_group()
+    when.add_argument(
+        "--as-of-version", type=int, metavar="N", help="with --delta: each table at version N"
+    )
+    when.add_argument("--as-of", type=parse_time, help="with --delta: the tables as of this time")
     p.set_defaults(func=guarded(run))
+
+
+def _check_delta_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Time-travel options of ``connect`` (refused without ``--delta``)."""
+    travel = args.as_of_version is not None or args.as_of is not None
+    if travel and not args.delta:
+        raise CliError("--as-of-version and --as-of read Delta tables: add --delta")
+    if args.as_of_version is not None and not args.project:
+        raise CliError("--as-of-version needs --project (each project has its own versions)")
+    if args.delta and args.table and args.table.startswith("raw_"):
+        raise CliError("raw_ tables are not kept in Delta: drop --delta to read them")
+    return {"version": args.as_of_version, "as_of": args.as_of}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,9 +163,10 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--columns goes with --table, not --sql")
     fmt = output_format(args.out, args.format) if args.out is not None else None
     sql = build_sql(args.table, args.sql, args.columns)
+    as_of = _check_delta_args(args)
     import duckdb
 
-    con = connect(args.root, args.project)
+    con = connect(args.root, args.project, delta=args.delta, **as_of)
     try:
         if args.out is not None and fmt is not None:
             rows = write_query(con, sql, args.out, fmt)

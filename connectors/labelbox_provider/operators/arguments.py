@@ -67,6 +67,7 @@ def pipeline_options(
     poll_interval: float | None,
     frames_workers: int | None,
     storage_options: dict[str, Any] | None,
+    delta_tables: bool = False,
 ) -> dict[str, Any]:
     """Keyword options of ``MirrorPipeline`` from operator arguments (types checked)."""
     start = DEFAULT_INITIAL_START if initial_start is None else initial_start
@@ -82,6 +83,7 @@ def pipeline_options(
         "poll_interval": poll_interval,
         "frames_workers": frames_workers,
         "storage_options": storage_options,
+        "delta_tables": delta_tables,
     }
 
 

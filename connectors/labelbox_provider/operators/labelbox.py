@@ -91,6 +91,7 @@ class LabelboxIncrementalExportOperator(BaseOperator):
         poll_interval: float | None = None,
         frames_workers: int | None = None,
         storage_options: dict[str, Any] | None = None,
+        delta_tables: bool = False,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -115,6 +116,7 @@ class LabelboxIncrementalExportOperator(BaseOperator):
             poll_interval=poll_interval,
             frames_workers=frames_workers,
             storage_options=storage_options,
+            delta_tables=delta_tables,
         )
         _args.validate(project_id, destination, mode, self.options)
 

@@ -105,8 +105,10 @@ def load_archive_file(
     *,
     project_id: str | None = None,
     storage_options: Mapping[str, Any] | None = None,
+    delta_tables: bool = False,
 ) -> ArchiveResult:
-    """Load one export file as its batch (or skip it when loaded with the same bytes)."""
+    """Load one export file as its batch (or skip it when loaded with the same bytes); with
+    ``delta_tables`` the project's Delta current tables then take the batch."""
     sha, batch_id = sha256_of(item.path), batch_id_of(item.name)
     held = _loaded(root, batch_id, project_id, storage_options)
     if held is not None and held.source_sha256 == sha:
@@ -126,6 +128,10 @@ def load_archive_file(
             item=item,
             sha=sha,
         )
+    if delta_tables:
+        from labelbox_provider.pipeline.commit import update_delta
+
+        update_delta(ledger, storage_options, batch_id)
     status = "loaded" if held is None else "replaced"
     return ArchiveResult(item.name, batch_id, status, project, counts)
 
@@ -198,13 +204,18 @@ def load_archive(
     *,
     project_id: str | None = None,
     storage_options: Mapping[str, Any] | None = None,
+    delta_tables: bool = False,
 ) -> Iterator[ArchiveResult | tuple[ArchiveFile, Exception]]:
     """Load each file in turn; a file that fails yields ``(file, error)`` and the rest go on
     (a failed file leaves no partial batch: the commit protocol's manifest is written last)."""
     for item in files:
         try:
             yield load_archive_file(
-                root, item, project_id=project_id, storage_options=storage_options
+                root,
+                item,
+                project_id=project_id,
+                storage_options=storage_options,
+                delta_tables=delta_tables,
             )
         except (ExportFormatError, OSError, ValueError) as exc:
             yield item, exc

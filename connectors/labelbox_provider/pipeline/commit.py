@@ -8,9 +8,10 @@ whose manifest is the commit point.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from labelbox_provider.pipeline.types import BatchResult, ExportRef
 from labelbox_provider.state.ledger import Ledger
@@ -55,9 +56,13 @@ def commit_staged(
     extracted_at: datetime,
     *,
     initial_start: datetime,
+    delta_tables: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
 ) -> BatchResult:
     """Commit ``staging/<table>/*.parquet`` as the batch of ``ref`` (atomic, see io.batch);
-    the flatten result's ``stats`` (unknown annotation kinds...) go into the manifest."""
+    the flatten result's ``stats`` (unknown annotation kinds...) go into the manifest. With
+    ``delta_tables`` the project's Delta current tables then take the batch (io.delta;
+    ``storage_options``: the destination's fsspec options)."""
     from labelbox_provider.io.batch import commit_batch  # pyarrow: loaded when committing
     from labelbox_provider.io.flatten import stats_of
 
@@ -76,4 +81,16 @@ def commit_staged(
         mode=ref.mode,
     )
     log.info("committed batch %s: %s", manifest.batch_id, manifest.counts)
+    if delta_tables:
+        update_delta(ledger, storage_options, manifest.batch_id)
     return BatchResult.from_manifest(manifest, ledger.url(f"_ledger/{ref.batch_id}.json"))
+
+
+def update_delta(
+    ledger: Ledger, storage_options: Mapping[str, Any] | None, batch_id: str | None = None
+) -> None:
+    """After a commit: apply ``batch_id`` (and any batch a failed update missed) to the
+    project's Delta current tables. A failure raises; the batch stays committed."""
+    from labelbox_provider.io.delta import update_delta_tables
+
+    update_delta_tables(ledger, storage_options, batch_id=batch_id)

@@ -108,6 +108,7 @@ class PipelineConfig:
     export_params: Mapping[str, Any] = field(default_factory=lambda: dict(DEFAULT_V2_PARAMS))
     storage_options: Mapping[str, Any] | None = None  # fsspec options of the destination
     frames_workers: int | None = None  # parallel v1 frames downloads; None: the connection's
+    delta_tables: bool = False  # also keep Delta Lake current tables (the `delta` extra)
 
     def __post_init__(self) -> None:
         check_project_id(self.project_id)
@@ -127,6 +128,12 @@ class PipelineConfig:
         _positive(self.export_timeout, "export_timeout")
         _positive(self.poll_interval, "poll_interval", allow_none=True)
         _positive(self.frames_workers, "frames_workers", allow_none=True)
+        if not isinstance(self.delta_tables, bool):
+            raise LabelboxConfigError(f"delta_tables={self.delta_tables!r} must be True or False")
+        if self.delta_tables:
+            from labelbox_provider.io.delta import require_deltalake
+
+            require_deltalake()
 
 
 def resolve_setting(name: str, argument: Any, hook_settings: HookSettings) -> Any:

@@ -279,8 +279,16 @@ class MirrorPipeline:
         self, ref: ExportRef, staging: Path, counts: dict[str, int], extracted_at: datetime
     ) -> BatchResult:
         """Commit ``staging/<table>/*.parquet`` as the batch of ``ref`` (atomic, see io.batch)."""
+        c = self.config
         return commit.commit_staged(
-            self.ledger, ref, staging, counts, extracted_at, initial_start=self.config.initial_start
+            self.ledger,
+            ref,
+            staging,
+            counts,
+            extracted_at,
+            initial_start=c.initial_start,
+            delta_tables=c.delta_tables,
+            storage_options=c.storage_options,
         )
 
     # -- whole runs ------------------------------------------------------------------------
