@@ -122,7 +122,8 @@ def test_malformed_like_the_bracket_matcher(
 ) -> None:
     got = split(text.encode(), chunk, monkeypatch)
     slow = split(text.encode(), chunk, monkeypatch, fast=False)
-    assert (got[-1] == "truncated") == (not text.rstrip().endswith("]"))
+    if not text.rstrip().endswith("]"):
+        assert got[-1] == "truncated"
     assert [r if r == "truncated" else (r[0], r[1], r[2], r[3] is None) for r in got] == [
         r if r == "truncated" else (r[0], r[1], r[2], r[3] is None) for r in slow
     ]
