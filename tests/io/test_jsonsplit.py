@@ -59,7 +59,7 @@ def split(data: bytes, chunk: int, monkeypatch: pytest.MonkeyPatch, fast: bool =
         got: list[Any] = []
         try:
             got.extend(tuple(r) for r in iter_decoded(io.BytesIO(data), "v1_array"))
-        except TruncatedExportError:  # no closing ']': both ways must say so, after the same records
+        except TruncatedExportError:  # no ']': both ways must say so, after the same records
             got.append("truncated")
         return got
 

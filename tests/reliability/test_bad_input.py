@@ -138,8 +138,12 @@ GARBLED: dict[str, tuple[str, Callable[[], str], int]] = {
     "v1-array-garbage-line": (
         "v1", lambda: "[\n" + json.dumps(V1[0]) + ",\n" + GARBAGE + "\n]", 2,
     ),
-    "v1-array-garbage-first": ("v1", lambda: "[\n" + GARBAGE + ",\n" + json.dumps(V1[0]) + "\n]", 2),
-    "v1-array-stray-bracket": ("v1", lambda: "[" + json.dumps(V1[0]) + ",],\n" + json.dumps(V1[1]) + "]", 3),
+    "v1-array-garbage-first": (
+        "v1", lambda: "[\n" + GARBAGE + ",\n" + json.dumps(V1[0]) + "\n]", 2,
+    ),
+    "v1-array-stray-bracket": (
+        "v1", lambda: "[" + json.dumps(V1[0]) + ",],\n" + json.dumps(V1[1]) + "]", 3,
+    ),
     "v1-array-wrong-types": ("v1", lambda: v1_per_line([7, None, "x", [V1[0]], V1[1]]), 5),
 }  # fmt: skip
 

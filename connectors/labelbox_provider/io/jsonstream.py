@@ -236,18 +236,9 @@ def _iter_values(
             if not buf.eof:
                 yield from splitter.file_lines()
         buf.skip_separators()
-        if in_array and buf.pos < len(buf.data) and buf.data[buf.pos] == 0x5D:  # ']'
-            if _only_whitespace_after(buf):
-                return  # the array's end
-            yield Decoded(splitter.position, b"]", None, "a stray ']' inside the array")
-            buf.pos += 1
-            splitter.position += 1
-            continue
-        if buf.pos >= len(buf.data):
-            if in_array:  # a download cut at a record boundary: it must not look complete
-                raise TruncatedExportError(_truncated(splitter.position))
+        if _at_end(buf, splitter.position, in_array=in_array):
             return
-        record = splitter.next_record()
+        record = splitter.next_record()  # a stray ']' inside the array is a malformed record
         if record is None:
             buf.refill()
             continue
@@ -275,6 +266,17 @@ def _cut_inside(position: int) -> str:
 def _cut(record: Decoded) -> bool:
     """True if the decoder found the record's bytes ending before the record does."""
     return record.error is not None and record.error.startswith(_TRUNCATED)
+
+
+def _at_end(buf: _Buffer, records: int, *, in_array: bool) -> bool:
+    """True at the end of the values: the array's closing ``]`` with only whitespace after it,
+    or the end of the file. A v1 array that reaches the end of the file without its ``]``
+    (a download cut between records, or inside one) raises: it must not look complete."""
+    if buf.pos >= len(buf.data):
+        if in_array:
+            raise TruncatedExportError(_truncated(records))
+        return True
+    return in_array and buf.data[buf.pos] == 0x5D and _only_whitespace_after(buf)  # ']'
 
 
 def _only_whitespace_after(buf: _Buffer) -> bool:
@@ -557,9 +559,8 @@ def _closed_prefix(raw: bytes) -> bytes:
                 return raw
         elif char in b"{[":
             stack.append(char)
-        elif char in b"}]":
-            if not stack or stack.pop() != (0x7B if char == 0x7D else 0x5B):
-                return raw[: match.start()].rstrip(_WS) or raw[: match.end()]
+        elif char in b"}]" and (not stack or stack.pop() != (0x7B if char == 0x7D else 0x5B)):
+            return raw[: match.start()].rstrip(_WS) or raw[: match.end()]
     return raw
 
 
