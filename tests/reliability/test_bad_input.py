@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from labelbox_provider.cli.main import main as cli_main
 from labelbox_provider.emulator.server import EmulatorServer
 from labelbox_provider.emulator.testing import running_emulator
-from labelbox_provider.exceptions import TruncatedExportError
+from labelbox_provider.exceptions import ExportFormatError, TruncatedExportError
 from labelbox_provider.io.flatten import flatten_file
 from labelbox_provider.pipeline import run as pipeline_run
 from labelbox_provider.state.ledger import Ledger
@@ -70,22 +70,24 @@ LAYOUTS: dict[str, tuple[str, Callable[[list[Any]], str]]] = {
 }
 
 
-def flatten_both(src: Path, out: Path) -> tuple[dict[str, int] | None, str]:
+def flatten_both(
+    src: Path, out: Path, expect: type[ExportFormatError] = TruncatedExportError
+) -> tuple[dict[str, int] | None, str]:
     """Flatten ``src`` with ``flatten_file`` and with the CLI (into ``out/api``, ``out/cli``).
 
-    Returns the counts (None when it failed) and the error text; both entry points must agree
-    on counts or on failing, and a failure must leave no table file behind.
+    Returns the counts (None when it failed with ``expect``) and the error text; both entry
+    points must agree on counts or on failing, and a failure must leave no table file behind.
     """
     try:
         counts: dict[str, int] | None = dict(flatten_file(src, out / "api", LINEAGE))
         error = ""
-    except TruncatedExportError as exc:
+    except expect as exc:
         counts, error = None, str(exc)
     stdout, stderr = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         status = cli_main(["flatten", str(src), "--out", str(out / "cli")])
     if counts is None:
-        assert status == 2 and "truncated" in stderr.getvalue(), stderr.getvalue()
+        assert status == 2 and error in stderr.getvalue(), stderr.getvalue()
         for folder in ("api", "cli"):
             assert not list((out / folder).glob("*/*.parquet")), "a partial table was left"
     else:
@@ -216,7 +218,11 @@ def test_hostile_records_are_flattened_or_rejected_counts_conserved(
     tmp = tmp_path_factory.mktemp("hostile")
     src = tmp / "export.json"
     src.write_text(text, encoding="utf-8")
-    counts, error = flatten_both(src, tmp / "out")
+    unrecognisable = layout == "ndjson" and not text.lstrip().startswith("{")
+    counts, error = flatten_both(src, tmp / "out", ExportFormatError)
+    if unrecognisable:  # an NDJSON file whose first record is not an object: a clear refusal
+        assert counts is None and "starts with" in error
+        return
     assert counts is not None, error  # nothing here is truncated
     if not records and lines == 0:
         return

@@ -59,6 +59,7 @@ _DECODER = msgspec.json.Decoder()
 _SKIP = msgspec.json.Decoder(msgspec.Raw).decode  # validates and skips a value, builds nothing
 _TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")  # msgspec's message (tested)
 _TRUNCATED = "Input data was truncated"
+_AT_BYTE = re.compile(r"\(byte (\d+)\)")
 _MORE_END = -1  # _skip_end: the value runs past the buffer
 _WS = b" \t\r\n"
 KEY_MISSES = 8  # candidates tried by _by_key before skipping the record instead
@@ -103,9 +104,19 @@ def _format_of(head: bytes) -> Format:
         return "ndjson"  # one line: a lone object, the same single record either way
     try:
         first = msgspec.json.decode(body[:newline])
-    except msgspec.DecodeError:
-        return "v1_object"
+    except msgspec.DecodeError:  # a pretty-printed object, or NDJSON with a garbage first line
+        return "ndjson" if _object_line(body, newline + 1) else "v1_object"
     return "ndjson" if isinstance(first, dict) else "v1_object"
+
+
+def _object_line(body: bytes, start: int) -> bool:
+    """True if the line at ``start`` is whole (within ``body``) and one JSON object."""
+    end = body.find(b"\n", start)
+    line = body[start:end].strip() if end != -1 else b""
+    try:
+        return line[:1] == b"{" and isinstance(msgspec.json.decode(line), dict)
+    except msgspec.DecodeError:
+        return False
 
 
 def iter_raw_records(fp: BinaryIO, fmt: str = "auto") -> Iterator[tuple[int, bytes]]:
@@ -264,8 +275,13 @@ def _cut_inside(position: int) -> str:
 
 
 def _cut(record: Decoded) -> bool:
-    """True if the decoder found the record's bytes ending before the record does."""
-    return record.error is not None and record.error.startswith(_TRUNCATED)
+    """True if the decoder found the record's bytes ending before the record does (msgspec
+    says "truncated", or, for a number cut after its '.', "invalid number" at the last byte)."""
+    error = record.error
+    if error is None:
+        return False
+    at = _AT_BYTE.search(error)
+    return error.startswith(_TRUNCATED) or (at is not None and int(at[1]) >= len(record.raw))
 
 
 def _at_end(buf: _Buffer, records: int, *, in_array: bool) -> bool:
@@ -569,7 +585,7 @@ RESYNC_LINES = 64  # lines of a malformed value tried as the start of the next r
 
 def _before_next_line_record(raw: bytes, decode: Callable[[bytes], Any]) -> bytes:
     """A malformed value spanning lines, up to the first later line that is a whole valid
-    record (``{...}`` on its own line, as the export server writes them): so that a garbage
+    JSON value (records one per line, as the export server writes them): so that a garbage
     line does not swallow the records after it. All of ``raw`` if no line is."""
     start = 0
     for _ in range(RESYNC_LINES):
@@ -579,7 +595,7 @@ def _before_next_line_record(raw: bytes, decode: Callable[[bytes], Any]) -> byte
         start = newline + 1
         end = raw.find(b"\n", start)
         line = raw[start : end if end != -1 else len(raw)].strip(_TRAIL_NL)
-        if line[:1] != b"{" or line[-1:] != b"}":
+        if not line:
             continue
         try:
             decode(line)
