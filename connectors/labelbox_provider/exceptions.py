@@ -83,6 +83,10 @@ class ExportFormatError(LabelboxProviderError, ValueError):
     """The bytes are not one of the three export layouts."""
 
 
+class TruncatedExportError(ExportFormatError):
+    """An export file ends before its end (a v1 array without its closing ``]``)."""
+
+
 class TransformError(LabelboxProviderError, ValueError):
     """A record cannot be flattened; the message says why (it never quotes field values)."""
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from labelbox_provider.exceptions import ExportFormatError
+from labelbox_provider.exceptions import ExportFormatError, TruncatedExportError
 from labelbox_provider.io import jsonstream
 from labelbox_provider.io.jsonstream import detect_format, iter_decoded, iter_raw_records
 
@@ -103,7 +103,10 @@ def test_malformed_elements_are_yielded_with_their_position() -> None:
 
 
 def test_truncated_last_record() -> None:
-    decoded = list(iter_decoded(io.BytesIO(b'[{"ID": "a"}, {"ID": "b", "x": "unterminated')))
+    """The cut record is yielded (a reject), then the missing ']' is an error."""
+    decoded: list[Any] = []
+    with pytest.raises(TruncatedExportError, match=r"after 2 record\(s\) without its closing"):
+        decoded.extend(iter_decoded(io.BytesIO(b'[{"ID": "a"}, {"ID": "b", "x": "unterminated')))
     assert decoded[0].value == {"ID": "a"}
     assert decoded[1].error is not None and decoded[1].raw.startswith(b'{"ID": "b"')
 

@@ -22,7 +22,7 @@ from typing import Any
 CRASH_POINTS: dict[str, tuple[str, str, str]] = {
     "export-recorded": ("labelbox_provider.state.ledger", "Ledger.record_export_started", "after"),
     "download-mid": ("labelbox_provider.hooks.download", "copy_body", "after"),
-    "flatten-mid": ("labelbox_provider.io.parquet", "TableSink.add", "after"),
+    "flatten-mid": ("labelbox_provider.io.parquet", "TableSink.commit", "after"),  # every record
     "parquet-write": ("labelbox_provider.io.parquet", "BackgroundWriter._write", "after"),
     "parquet-closed": ("labelbox_provider.io.parquet", "TableSink.close", "after"),
     "files-moved": ("labelbox_provider.io.batch", "_move_into_place", "after"),

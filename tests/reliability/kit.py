@@ -173,6 +173,40 @@ def tree_bytes(*roots: Path) -> Iterator[tuple[Path, bytes]]:
                 yield path, path.read_bytes()
 
 
+# Where Airflow keeps what a task run produced: XComs, rendered template fields, the
+# deferral's next_kwargs, trigger kwargs, the run's conf, the audit log.
+AIRFLOW_RECORDS = ("xcom", "rendered_task_instance_fields", "task_instance", "trigger", "dag_run")
+
+
+def airflow_records(dag_id: str) -> dict[str, list[str]]:
+    """The metadata DB's rows of ``dag_id`` (every row of tables without a dag_id), per table
+    of :data:`AIRFLOW_RECORDS`, as text: for byte searches of secrets."""
+    import sqlalchemy as sa
+    from airflow.configuration import conf
+
+    engine = sa.create_engine(conf.get("database", "sql_alchemy_conn"))
+    try:
+        with engine.connect() as conn:
+            meta = sa.MetaData()
+            meta.reflect(bind=conn, only=AIRFLOW_RECORDS)
+            out: dict[str, list[str]] = {}
+            for name in AIRFLOW_RECORDS:
+                table = meta.tables[name]
+                query = sa.select(table)
+                if "dag_id" in table.c:
+                    query = query.where(table.c.dag_id == dag_id)
+                out[name] = [repr(tuple(row)) for row in conn.execute(query)]
+            return out
+    finally:
+        engine.dispose()
+
+
+def rendered_fields(op: LabelboxIncrementalExportOperator, context: dict[str, Any]) -> str:
+    """The operator's templated fields after Airflow's rendering, as text."""
+    op.render_template_fields(context)
+    return json.dumps({name: getattr(op, name) for name in op.template_fields}, default=str)
+
+
 def command(emu: EmulatorServer, root: Path, case: tuple[str, str, str], nth: int) -> list[str]:
     """The crash runner's command line: ``case`` is (cli|task, format, crash point)."""
     runner, fmt, point = case
@@ -195,6 +229,6 @@ def run_process(cmd: list[str], emu: EmulatorServer) -> subprocess.CompletedProc
         "LABELBOX_API_KEY": emu.api_key,
         "AIRFLOW_CONN_LABELBOX_DEFAULT": connection_json(emu),
     }
-    return subprocess.run(
-        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=240, check=False
+    return subprocess.run(  # a dag.test() under heavy load can take minutes
+        cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=700, check=False
     )

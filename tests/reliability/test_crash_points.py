@@ -39,6 +39,7 @@ SAMPLE = [
     ("task", "v2", "defer"),  # a dag.test() subprocess costs ~1 min under load: one here
 ]
 CASES = ALL_CASES if kit.SOAK else SAMPLE
+DAG_ID = "labelbox_incremental"  # the example DAG the task runner tests
 WORLD = {**kit.WORLD, "chunk_size": 4096}  # several v2 chunks: a kill can land between them
 
 
@@ -59,7 +60,14 @@ def _subset(seen: dict[str, list[Any]], full: dict[str, list[Any]]) -> bool:
     return all(set(map(repr, rows)) <= set(map(repr, full[name])) for name, rows in seen.items())
 
 
-@pytest.mark.parametrize(("runner", "fmt", "point"), CASES, ids=["-".join(c) for c in CASES])
+# A task case is two dag.test() subprocesses: 2-5 min on a loaded 2-core machine.
+PARAMS = [
+    pytest.param(*c, id="-".join(c), marks=[pytest.mark.timeout(1500)] if c[0] == "task" else [])
+    for c in CASES
+]
+
+
+@pytest.mark.parametrize(("runner", "fmt", "point"), PARAMS)
 def test_sigkill_then_rerun_ends_like_a_fault_free_run(
     runner: str,
     fmt: str,
@@ -92,3 +100,9 @@ def test_sigkill_then_rerun_ends_like_a_fault_free_run(
         assert emulator.api_key not in text and "Signature=" not in text
     for path, data in kit.tree_bytes(root):
         assert emulator.api_key.encode() not in data and b"Signature=" not in data, path
+    if runner == "task":  # what Airflow stored: XComs, rendered fields, next_kwargs, triggers
+        records = kit.airflow_records(DAG_ID)
+        assert records["xcom"] and records["rendered_task_instance_fields"], records
+        for table, rows in records.items():
+            text = "\n".join(rows)
+            assert emulator.api_key not in text and "Signature=" not in text, table

@@ -75,17 +75,20 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
 def _run_until_done(
     emu: EmulatorServer, root: Path, plan: dict[str, Any], events: list[dict[str, Any]]
-) -> list[str]:
+) -> tuple[list[str], str]:
+    """Retry like Airflow until a try succeeds: the failures, and the successful try's
+    return value (its XCom) and rendered template fields, as text."""
     failures: list[str] = []
     for _ in range(MAX_TRIES):
         op = kit.operator(emu, root, plan["fmt"], deferrable=plan["deferrable"])
         try:
-            kit.run_task(op, emu, events)
+            result = kit.run_task(op, emu, events)
         except LabelboxProviderError as exc:  # a clean failure: the retry must fix it
             failures.append(f"{type(exc).__name__}: {exc}")
             kit.assert_ledger_consistent(root, emu.projects[0]["id"])
             continue
-        return failures
+        rendered = kit.rendered_fields(op, {"data_interval_end": emu.world.now()})
+        return failures, json.dumps(result, default=str) + rendered
     raise AssertionError(f"schedule {plan} still failing after {MAX_TRIES} tries: {failures}")
 
 
@@ -104,7 +107,7 @@ def test_fault_schedule_ends_like_a_fault_free_run(
     emulator.set_faults(plan["rules"])
     events: list[dict[str, Any]] = []
     try:
-        failures = _run_until_done(emulator, tmp_path, plan, events)
+        failures, xcom_and_rendered = _run_until_done(emulator, tmp_path, plan, events)
         fired = emulator.fault_counts()
     finally:
         emulator.set_faults([])
@@ -119,5 +122,9 @@ def test_fault_schedule_ends_like_a_fault_free_run(
     # export the client cannot know of. The only exports allowed beyond one per committed window.
     lost = sum(1 for e in emulator.request_log() if e.get("created") and e.get("fault") == "slow")
     assert created <= committed + redone + lost, (created, committed, fired, failures)
-    text = caplog.text + json.dumps(events) + " ".join(failures)
+    assert events or not plan["deferrable"], "a deferrable schedule sent no trigger event"
+    text = caplog.text + json.dumps(events) + " ".join(failures) + xcom_and_rendered
     assert emulator.api_key not in text and "Signature=" not in text
+    assert project in xcom_and_rendered  # the search looked at the real values
+    for path, data in kit.tree_bytes(tmp_path):  # every file the runs wrote
+        assert emulator.api_key.encode() not in data and b"Signature=" not in data, path

@@ -112,8 +112,12 @@ def flatten_file(
     video frames files named ``<label id>.ndjson``. ``fast=False`` turns off the typed fast
     paths of :mod:`~labelbox_provider.transforms.fast_v1` and
     :mod:`~labelbox_provider.transforms.fast_v2` (same output, slower; for comparison).
+    A file found truncated (``TruncatedExportError``, see :mod:`~labelbox_provider.io.jsonstream`)
+    or any other failure raises after removing the part files this call wrote: no partial
+    table is left behind.
     """
     ctx = RecordContext(project_id=lineage.project_id, frames_dir=frames_dir)
+    before = _part_files(out_dir)
     with open_export(src) as fp:
         file_format = detect_format(fp) if fmt == "auto" else fmt
         source_format = lineage.source_format or source_format_of(file_format)
@@ -144,7 +148,13 @@ def flatten_file(
                 return FlattenResult(sink.close(), unknown.stats())
         except BaseException:
             sink.abort()
+            for path in _part_files(out_dir) - before:  # no partial table may look complete
+                path.unlink(missing_ok=True)
             raise
+
+
+def _part_files(out_dir: Path) -> set[Path]:
+    return set(out_dir.glob("*/part-*.parquet")) if out_dir.is_dir() else set()
 
 
 _PLAIN = msgspec.json.Decoder()

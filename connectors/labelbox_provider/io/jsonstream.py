@@ -11,7 +11,12 @@ one record plus one read chunk in memory. The array splitter matches balanced br
 compiled regular expression (possessive quantifiers, so the scan runs in C without
 backtracking) up to :data:`FAST_DEPTH` levels; deeper or unusual values take a token-by-token
 path. Whether a slice is valid JSON is the decoder's business: a malformed element is still
-yielded so the caller can reject it with its position.
+yielded so the caller can reject it with its position. A v1 array must end with its ``]``:
+a file cut anywhere (between records or inside one) raises
+:class:`~labelbox_provider.exceptions.TruncatedExportError` once its records are read, so that
+a truncated export never looks complete. A file that ends inside a record (an NDJSON last
+line without its newline, or a bare v1 object, that the decoder finds truncated) raises it too.
+A malformed record anywhere else, garbage line included, is yielded for the caller to reject.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from typing import Any, BinaryIO, Literal, NamedTuple
 
 import msgspec
 
-from labelbox_provider.exceptions import ExportFormatError
+from labelbox_provider.exceptions import ExportFormatError, TruncatedExportError
 
 Format = Literal["v1_array", "v1_object", "ndjson"]
 FORMATS: tuple[str, ...] = ("v1_array", "v1_object", "ndjson")
@@ -54,6 +59,7 @@ _DECODER = msgspec.json.Decoder()
 _SKIP = msgspec.json.Decoder(msgspec.Raw).decode  # validates and skips a value, builds nothing
 _TRAILING = re.compile(r"trailing characters \(byte (\d+)\)")  # msgspec's message (tested)
 _TRUNCATED = "Input data was truncated"
+_AT_BYTE = re.compile(r"\(byte (\d+)\)")
 _MORE_END = -1  # _skip_end: the value runs past the buffer
 _WS = b" \t\r\n"
 KEY_MISSES = 8  # candidates tried by _by_key before skipping the record instead
@@ -98,9 +104,19 @@ def _format_of(head: bytes) -> Format:
         return "ndjson"  # one line: a lone object, the same single record either way
     try:
         first = msgspec.json.decode(body[:newline])
-    except msgspec.DecodeError:
-        return "v1_object"
+    except msgspec.DecodeError:  # a pretty-printed object, or NDJSON with a garbage first line
+        return "ndjson" if _object_line(body, newline + 1) else "v1_object"
     return "ndjson" if isinstance(first, dict) else "v1_object"
+
+
+def _object_line(body: bytes, start: int) -> bool:
+    """True if the line at ``start`` is whole (within ``body``) and one JSON object."""
+    end = body.find(b"\n", start)
+    line = body[start:end].strip() if end != -1 else b""
+    try:
+        return line[:1] == b"{" and isinstance(msgspec.json.decode(line), dict)
+    except msgspec.DecodeError:
+        return False
 
 
 def iter_raw_records(fp: BinaryIO, fmt: str = "auto") -> Iterator[tuple[int, bytes]]:
@@ -109,7 +125,9 @@ def iter_raw_records(fp: BinaryIO, fmt: str = "auto") -> Iterator[tuple[int, byt
     ``position`` counts records from 0 (blank NDJSON lines are not records). ``fmt`` is one of
     :data:`FORMATS` or ``"auto"`` (then :func:`detect_format` decides; the stream must be
     seekable or peekable). A truncated or malformed element is yielded as is, so that the
-    caller's decoder rejects it with its position.
+    caller's decoder rejects it with its position; a v1 array that ends without its closing
+    ``]`` then raises :class:`~labelbox_provider.exceptions.TruncatedExportError` (a cut file
+    must not look complete).
 
     >>> import io
     >>> list(iter_raw_records(io.BytesIO(b'[{"a": [1, {"b": "}"}]}, {"c": 2}]')))
@@ -169,7 +187,10 @@ def _iter_lines(fp: BinaryIO, decode: Callable[[bytes], Any]) -> Iterator[Decode
             record = record.removeprefix(_BOM).strip()
             first = False
         if record:
-            yield _decode(position, record, decode)
+            decoded = _decode(position, record, decode)
+            yield decoded
+            if _cut(decoded) and not line.endswith(b"\n"):  # the last line, cut mid-record
+                raise TruncatedExportError(_cut_inside(position))
             position += 1
 
 
@@ -226,15 +247,62 @@ def _iter_values(
             if not buf.eof:
                 yield from splitter.file_lines()
         buf.skip_separators()
-        if buf.pos >= len(buf.data) or (in_array and buf.data[buf.pos] == 0x5D):  # ']'
-            return  # end of the array (a missing ']' at end of file loses nothing)
-        record = splitter.next_record()
+        if _at_end(buf, splitter.position, in_array=in_array):
+            return
+        record = splitter.next_record()  # a stray ']' inside the array is a malformed record
         if record is None:
             buf.refill()
             continue
         yield record
+        if not in_array and _cut(record) and buf.eof and buf.pos + len(record.raw) == len(buf.data):
+            raise TruncatedExportError(_cut_inside(record.position))
         buf.pos += len(record.raw)
         splitter.position += 1
+
+
+_AGAIN = (
+    "the file is truncated (a cut download or a partial copy), so none of it is used; "
+    "download the export again (the run's retry does)"
+)
+
+
+def _truncated(records: int) -> str:
+    return f"the v1 export array ends after {records} record(s) without its closing ']': {_AGAIN}"
+
+
+def _cut_inside(position: int) -> str:
+    return f"the export file ends inside record {position}: {_AGAIN}"
+
+
+def _cut(record: Decoded) -> bool:
+    """True if the decoder found the record's bytes ending before the record does (msgspec
+    says "truncated", or, for a number cut after its '.', "invalid number" at the last byte)."""
+    error = record.error
+    if error is None:
+        return False
+    at = _AT_BYTE.search(error)
+    return error.startswith(_TRUNCATED) or (at is not None and int(at[1]) >= len(record.raw))
+
+
+def _at_end(buf: _Buffer, records: int, *, in_array: bool) -> bool:
+    """True at the end of the values: the array's closing ``]`` with only whitespace after it,
+    or the end of the file. A v1 array that reaches the end of the file without its ``]``
+    (a download cut between records, or inside one) raises: it must not look complete."""
+    if buf.pos >= len(buf.data):
+        if in_array:
+            raise TruncatedExportError(_truncated(records))
+        return True
+    return in_array and buf.data[buf.pos] == 0x5D and _only_whitespace_after(buf)  # ']'
+
+
+def _only_whitespace_after(buf: _Buffer) -> bool:
+    """True if the ``]`` at the buffer's position is the last thing in the file (then it ends
+    the array); otherwise it is a stray bracket, a malformed element (nothing is dropped)."""
+    while not buf.data[buf.pos + 1 :].strip(_WS):
+        if buf.eof:
+            return True
+        buf.refill()  # keeps the ']' at the buffer's position
+    return False
 
 
 class _Splitter:
@@ -327,6 +395,9 @@ class _Splitter:
                 return None
             end = len(buf.data) if end is None else end  # truncated: the decoder will say so
             record = _decode(self.position, buf.data[buf.pos : end], self.decode)
+            if record.error is not None:  # malformed: it must not swallow the array's ']'
+                raw = _before_next_line_record(_closed_prefix(record.raw), self.decode)
+                record = _decode(self.position, raw, self.decode)
         self.by_line = self.by_line and _ends_line(buf.data, buf.pos, buf.pos + len(record.raw))
         return record
 
@@ -490,6 +561,48 @@ def _value_end(data: bytes, pos: int, eof: bool) -> int | None:
     if end >= len(data) and not eof:
         return None
     return max(end, pos + 1)
+
+
+def _closed_prefix(raw: bytes) -> bytes:
+    """``raw`` up to its first closing bracket that does not match the open one (bracket
+    matching pairs any opener with any closer: ``{ ... ]`` would take the array's own ``]``
+    into a malformed record), whitespace-trimmed; all of ``raw`` if every closer matches."""
+    stack = bytearray()
+    for match in _TOKEN.finditer(raw):
+        char = raw[match.start()]
+        if char == 0x22:  # '"': a whole string is skipped; a lone quote runs to the end
+            if match.end() - match.start() == 1:
+                return raw
+        elif char in b"{[":
+            stack.append(char)
+        elif char in b"}]" and (not stack or stack.pop() != (0x7B if char == 0x7D else 0x5B)):
+            return raw[: match.start()].rstrip(_WS) or raw[: match.end()]
+    return raw
+
+
+RESYNC_LINES = 64  # lines of a malformed value tried as the start of the next record
+
+
+def _before_next_line_record(raw: bytes, decode: Callable[[bytes], Any]) -> bytes:
+    """A malformed value spanning lines, up to the first later line that is a whole valid
+    JSON value (records one per line, as the export server writes them): so that a garbage
+    line does not swallow the records after it. All of ``raw`` if no line is."""
+    start = 0
+    for _ in range(RESYNC_LINES):
+        newline = raw.find(b"\n", start)
+        if newline == -1:
+            return raw
+        start = newline + 1
+        end = raw.find(b"\n", start)
+        line = raw[start : end if end != -1 else len(raw)].strip(_TRAIL_NL)
+        if not line:
+            continue
+        try:
+            decode(line)
+        except msgspec.DecodeError:
+            continue
+        return raw[:newline].rstrip(_TRAIL_NL)
+    return raw
 
 
 def _bracket_end(data: bytes, pos: int) -> int | None:
