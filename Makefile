@@ -83,7 +83,8 @@ typecheck: install
 test: install sdk-venvs wheel-venv compose-tool browser lint typecheck
 	$(BIN)/pytest -q
 
-# Only the deployment suite (about 8 minutes on 2 quiet cores).
+# Only the deployment suite (21-23 min on 2 cores shared with other suites, load 12-25; not yet
+# timed on a quiet machine: docs/performance.md).
 deploy-test: install wheel-venv
 	$(BIN)/pytest -q -m deployment
 

@@ -25,6 +25,7 @@ from tests.deploy.procs import kill_all
 from tests.deploy.stack import AirflowStack
 
 pytestmark = [pytest.mark.deployment, pytest.mark.timeout(2700)]
+DEFERRED_POLLS = 4  # status reads an export of the deferrable stack stays "in progress"
 
 
 def _facts(
@@ -69,14 +70,19 @@ def local_run(wheel_venv: Path, deploy_tmp: Path, emulator: EmulatorProcess) -> 
     since = emulator.last_seq()
     with AirflowStack(wheel_venv, sc.deploy_dags(base / "dags"), env=env) as stack:
         api = stack.client()
-        emulator.set_polls(1)  # an export that is ready at the second status read
+        # Exports take a while, as Labelbox's do: ready at the fifth status read (~7.5 s of
+        # the trigger's backoff). An export ready at once lets the trigger fire before the
+        # scheduler has processed the deferring try's exit, which Airflow 3.3.2 takes for an
+        # external kill (apache/airflow 67287, 72716): a retry per hit, on a loaded machine
+        # often enough to exhaust the retries.
+        emulator.set_polls(DEFERRED_POLLS)
         facts = sc.open_for_business(api)
         _, facts["first_run_s"] = sc.first_scheduled_run(api)
-        emulator.set_polls(0)
         facts["activity"] = []
         for _ in range(2):
             facts["activity"] += sc.next_interval(emulator)
             sc.run_interval(api)
+        emulator.set_polls(0)  # the Celery stack's catch-up: exports ready at once
         facts["loaded"] = sc.wait_loaded(api, root, warehouse)
         facts |= _facts(stack, api, emulator, root, since)
         facts["explain"] = {p: sc.explain(root, p, facts["activity"]) for p in facts["diff"]}
