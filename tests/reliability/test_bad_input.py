@@ -192,6 +192,7 @@ def hostile_v1(draw: st.DrawFn) -> Any:
     return draw(hostile())
 
 
+@pytest.mark.timeout(3000 if kit.SOAK else 300)
 @settings(
     max_examples=FUZZ_CASES,
     deadline=None,
@@ -235,6 +236,7 @@ def test_hostile_records_are_flattened_or_rejected_counts_conserved(
     assert_conserved(counts, tmp / "out", lines, fmt)
 
 
+@pytest.mark.timeout(3000 if kit.SOAK else 300)
 @settings(
     max_examples=CUTS, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -241,13 +241,14 @@ def _iter_values(
             raise ExportFormatError("a v1 export array must start with '['")
         buf.pos += 1
     splitter = _Splitter(buf, decode)
-    last_cut = False  # the last record read ends like a cut one (its JSON stops short)
+    cut_at = -1  # position of the last record whose JSON stops short (a cut one)
     while True:
         if splitter.by_line and splitter.lines_seen:
             yield from splitter.whole_lines()
             if not buf.eof:
                 yield from splitter.file_lines()
         buf.skip_separators()
+        last_cut = cut_at == splitter.position - 1  # no whole-line record read since
         if _at_end(buf, splitter.position, in_array=in_array, last_cut=last_cut):
             return
         record = splitter.next_record()  # a stray ']' inside the array is a malformed record
@@ -255,8 +256,10 @@ def _iter_values(
             buf.refill()
             continue
         yield record
-        last_cut = _cut(record)
-        if not in_array and last_cut and buf.eof and buf.pos + len(record.raw) == len(buf.data):
+        if _cut(record):
+            cut_at = record.position
+        at_eof = buf.eof and buf.pos + len(record.raw) == len(buf.data)
+        if not in_array and cut_at == record.position and at_eof:
             raise TruncatedExportError(_cut_inside(record.position))
         buf.pos += len(record.raw)
         splitter.position += 1
