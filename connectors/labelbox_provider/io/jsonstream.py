@@ -241,20 +241,25 @@ def _iter_values(
             raise ExportFormatError("a v1 export array must start with '['")
         buf.pos += 1
     splitter = _Splitter(buf, decode)
+    cut_at = -1  # position of the last record whose JSON stops short (a cut one)
     while True:
         if splitter.by_line and splitter.lines_seen:
             yield from splitter.whole_lines()
             if not buf.eof:
                 yield from splitter.file_lines()
         buf.skip_separators()
-        if _at_end(buf, splitter.position, in_array=in_array):
+        last_cut = cut_at == splitter.position - 1  # no whole-line record read since
+        if _at_end(buf, splitter.position, in_array=in_array, last_cut=last_cut):
             return
         record = splitter.next_record()  # a stray ']' inside the array is a malformed record
         if record is None:
             buf.refill()
             continue
         yield record
-        if not in_array and _cut(record) and buf.eof and buf.pos + len(record.raw) == len(buf.data):
+        if _cut(record):
+            cut_at = record.position
+        at_eof = buf.eof and buf.pos + len(record.raw) == len(buf.data)
+        if not in_array and cut_at == record.position and at_eof:
             raise TruncatedExportError(_cut_inside(record.position))
         buf.pos += len(record.raw)
         splitter.position += 1
@@ -284,15 +289,21 @@ def _cut(record: Decoded) -> bool:
     return error.startswith(_TRUNCATED) or (at is not None and int(at[1]) >= len(record.raw))
 
 
-def _at_end(buf: _Buffer, records: int, *, in_array: bool) -> bool:
+def _at_end(buf: _Buffer, records: int, *, in_array: bool, last_cut: bool) -> bool:
     """True at the end of the values: the array's closing ``]`` with only whitespace after it,
     or the end of the file. A v1 array that reaches the end of the file without its ``]``
-    (a download cut between records, or inside one) raises: it must not look complete."""
+    (a download cut between records, or inside one) raises: it must not look complete; so
+    does a last ``]`` right after a record whose JSON stops short (the file was cut just after
+    a ``]`` inside that record)."""
     if buf.pos >= len(buf.data):
         if in_array:
             raise TruncatedExportError(_truncated(records))
         return True
-    return in_array and buf.data[buf.pos] == 0x5D and _only_whitespace_after(buf)  # ']'
+    if not (in_array and buf.data[buf.pos] == 0x5D and _only_whitespace_after(buf)):  # ']'
+        return False
+    if last_cut:
+        raise TruncatedExportError(_cut_inside(records - 1))
+    return True
 
 
 def _only_whitespace_after(buf: _Buffer) -> bool:
@@ -395,7 +406,9 @@ class _Splitter:
                 return None
             end = len(buf.data) if end is None else end  # truncated: the decoder will say so
             record = _decode(self.position, buf.data[buf.pos : end], self.decode)
-            if record.error is not None:  # malformed: it must not swallow the array's ']'
+            at_end = buf.eof and end == len(buf.data)  # a cut last record stays whole
+            if record.error is not None and not (at_end and _cut(record)):
+                # malformed: it must not swallow the array's ']' or the next lines' records
                 raw = _before_next_line_record(_closed_prefix(record.raw), self.decode)
                 record = _decode(self.position, raw, self.decode)
         self.by_line = self.by_line and _ends_line(buf.data, buf.pos, buf.pos + len(record.raw))
