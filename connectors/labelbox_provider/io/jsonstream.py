@@ -248,7 +248,7 @@ def _iter_values(
             if not buf.eof:
                 yield from splitter.file_lines()
         buf.skip_separators()
-        last_cut = cut_at == splitter.position - 1  # no whole-line record read since
+        last_cut = cut_at >= 0 and cut_at == splitter.position - 1  # nothing read since
         if _at_end(buf, splitter.position, in_array=in_array, last_cut=last_cut):
             return
         record = splitter.next_record()  # a stray ']' inside the array is a malformed record
