@@ -129,12 +129,70 @@ def _plan(table: str) -> tuple[tuple[str, ...], str]:
 
 def render_current_sql(table: str, sources: Mapping[str, str]) -> str:
     """SQL of the current view of ``table`` given a relation expression per raw table."""
-    ctes, final = _plan(table)
+    return _render(*_plan(table), sources)
+
+
+def _render(ctes: tuple[str, ...], final: str, sources: Mapping[str, str]) -> str:
     parts = [f"{name} AS ({_CTES[name]})" for name in ctes]
     text = ("WITH " + ",\n".join(parts) + "\n" if parts else "") + final
     for name, expr in sources.items():
         text = text.replace("{" + name + "}", expr)
     return text
+
+
+# The compacted base keeps, per table, exactly the rows the view above can still need once more
+# batches arrive (not the view itself: a later snapshot or tombstone may drop a current label,
+# and later copies need the latest copies to be compared with). Proved by a property test:
+# view(base + later batches) == view(every batch), tests/io/test_compact.py.
+_FOLD_DR = (
+    "SELECT * FROM {data_rows} QUALIFY row_number() OVER "
+    "(PARTITION BY project_id, data_row_id " + _LATEST + " "
+    "OR (source_format = 'v2' AND row_number() OVER "
+    "(PARTITION BY project_id, data_row_id, source_format = 'v2' " + _LATEST + ")"
+)
+_FOLD_CHILD = (
+    "SELECT c.* FROM {raw} c WHERE EXISTS (SELECT 1 FROM lab_latest k WHERE "
+    "k.project_id = c.project_id AND k.label_id = c.label_id AND k.batch_id = c.batch_id)"
+)
+_FOLD_WORKFLOW = (
+    "SELECT w.* FROM {workflow_history} w WHERE "
+    "(w.source_format = 'v2' AND EXISTS (SELECT 1 FROM snap s WHERE s.project_id = w.project_id "
+    "AND s.data_row_id = w.data_row_id AND s.snap_batch = w.batch_id)) "
+    "OR (w.source_format <> 'v2' AND w.label_id IS NOT NULL AND EXISTS (SELECT 1 FROM lab_latest "
+    "k WHERE k.project_id = w.project_id AND k.label_id = w.label_id AND k.batch_id = w.batch_id)) "
+    "OR (w.source_format <> 'v2' AND w.label_id IS NULL AND EXISTS (SELECT 1 FROM cur_dr d "
+    "WHERE d.project_id = w.project_id AND d.data_row_id = w.data_row_id "
+    "AND d.batch_id = w.batch_id))"
+)
+_FOLD_DR_CHILD = (
+    "SELECT c.* FROM {raw} c WHERE EXISTS (SELECT 1 FROM cur_dr d WHERE "
+    "d.project_id = c.project_id AND d.data_row_id = c.data_row_id AND d.batch_id = c.batch_id)"
+)
+
+
+def _fold_plan(table: str) -> tuple[tuple[str, ...], str]:
+    """CTEs and SELECT of the rows of ``table`` a compacted base keeps."""
+    if table == "data_rows":
+        return (), _FOLD_DR
+    if table == "labels":
+        return ("lab_latest",), "SELECT * FROM lab_latest"
+    if table in LABEL_CHILDREN:
+        return ("lab_latest",), _FOLD_CHILD.replace("{raw}", "{" + table + "}")
+    if table == "workflow_history":
+        return ("cur_dr", "snap", "lab_latest"), _FOLD_WORKFLOW
+    if table in DATA_ROW_CHILDREN:
+        return ("cur_dr",), _FOLD_DR_CHILD.replace("{raw}", "{" + table + "}")
+    return (), "SELECT * FROM {" + table + "}"  # tombstones, rejects: every row
+
+
+def render_fold_sql(table: str, sources: Mapping[str, str]) -> str:
+    """SQL of the rows of ``table`` a compacted base keeps, given a relation per raw table."""
+    return _render(*_fold_plan(table), sources)
+
+
+def read_expr(files: list[str], table: str) -> str:
+    """A DuckDB relation over ``files`` (URLs) of ``table``, typed and empty when none."""
+    return _read_expr(files, table)
 
 
 def committed_files(
