@@ -61,6 +61,9 @@ def s3_endpoint() -> Iterator[str]:
 
     port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     server.start()
     try:
         yield f"http://127.0.0.1:{port}"
