@@ -73,24 +73,8 @@ def _history(root: str, options: dict[str, Any], n: int) -> None:
 
 
 def _staging(tmp: Path, bid: str, w: Any) -> tuple[Path, dict[str, int]]:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    from labelbox_provider.transforms.tables import SCHEMAS
-
-    staging = tmp / f"stage-{uuid.uuid4().hex}"
-    lineage = {
-        "project_id": PROJECT, "batch_id": bid, "extracted_at": w.end, "window_start": w.start,
-        "window_end": w.end, "source_format": "v2",
-    }  # fmt: skip
-    rows = {
-        "data_rows": {**lineage, "data_row_id": f"dr-{bid[-6:]}"},
-        "labels": {**lineage, "label_id": f"lb-{bid[-6:]}", "data_row_id": f"dr-{bid[-6:]}"},
-    }
-    for table, row in rows.items():
-        (staging / table).mkdir(parents=True)
-        data = pa.Table.from_pylist([row], schema=SCHEMAS[table])
-        pq.write_table(data, staging / table / "part-00000.parquet")
-    return staging, {"data_rows": 1, "labels": 1}
+    """A tiny batch: one data row and its label."""
+    return _staging_rows(tmp, bid, w, [f"dr-{bid[-6:]}"])
 
 
 class _NoHook:
