@@ -20,8 +20,9 @@ from pathlib import Path
 def _build(root: str, project: str, batches: int) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
-    from labelbox_provider.state.ledger import Ledger, Manifest, ManifestFile
-    from labelbox_provider.state.windows import Window, batch_id_for
+    from labelbox_provider.io import fs as fsu
+    from labelbox_provider.state.ledger import WATERMARK_FILE, Ledger, Manifest, ManifestFile
+    from labelbox_provider.state.windows import Window, batch_id_for, isoformat
     from labelbox_provider.transforms.tables import SCHEMAS
 
     ledger = Ledger(root, project)
@@ -55,11 +56,13 @@ def _build(root: str, project: str, batches: int) -> None:
             pq.write_table(pa.Table.from_pylist(rows, schema=SCHEMAS["rejects"]), path)
             files = (ManifestFile("rejects", rel, 3, 1, "0" * 64),)
             counts["rejects"] = 3
-        ledger.write_manifest(
-            Manifest(bid, project, window, "v2", "incremental", "exp", window.end, 1, counts, files)
-        )
+        manifest = Manifest(
+            bid, project, window, "v2", "incremental", "exp", window.end, 1, counts, files
+        )  # written as a pre-checkpoint mirror: the first read migrates it (not timed: best-of)
+        fsu.write_json_atomic(ledger.fs, ledger.manifest_path(bid), manifest.to_dict())
         last = window.end if i < batches // 2 else last
-    ledger.write_watermark(last, initial_start=t0, batch_id="b")
+    mark = {"watermark": isoformat(last), "initial_start": isoformat(t0), "advanced_by": "b"}
+    fsu.write_json_atomic(ledger.fs, ledger.path(WATERMARK_FILE), mark)
 
 
 def _best(client: object, url: str, repeat: int) -> tuple[float, int]:

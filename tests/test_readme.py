@@ -184,7 +184,7 @@ def test_exceptions_exist_and_retry_column_matches() -> None:
 
     section = _section(_doc("hook.md"), "The hook")
     rows = re.findall(
-        r"^\| `(\w+(?:Error|Exceeded))` \| [^|]+ \| (?P<retried>[^|]+) \|$", section, re.M
+        r"^\| `(\w+(?:Error|Exceeded|Conflict))` \| [^|]+ \| (?P<retried>[^|]+) \|$", section, re.M
     )
     documented = {name for name, _ in rows}
     defined = {

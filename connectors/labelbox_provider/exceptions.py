@@ -103,6 +103,14 @@ class CountMismatchError(BatchCommitError):
     """The Parquet files do not hold the row counts the transforms reported."""
 
 
+class ConditionalWriteConflict(BatchCommitError):
+    """A compare-and-swap write lost: the object changed (or appeared) since it was read."""
+
+
+class LostClaimError(BatchCommitError):
+    """Another writer committed a newer attempt of the same batch; this attempt was dropped."""
+
+
 class ReconcileError(LabelboxProviderError, RuntimeError):
     """The reconcile export could not be read completely; no tombstone was written."""
 

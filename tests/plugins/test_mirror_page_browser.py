@@ -86,8 +86,8 @@ def test_page_from_the_nav_bar_shows_the_ledger(
     card = frame.locator(f"section[data-project='{page_mirror.project}']")
 
     state = ledger_status(Ledger(page_mirror.root, page_mirror.project))
-    expect(card.get_by_test_id("batches")).to_have_text(str(len(state.manifests)))
-    rows = sum(n for m in state.manifests for t, n in m.counts.items() if t != "rejects")
+    expect(card.get_by_test_id("batches")).to_have_text(str(len(state.batches)))
+    rows = sum(n for m in state.batches for t, n in m.counts.items() if t != "rejects")
     expect(card.get_by_test_id("rows")).to_have_text(str(rows))
     expect(card.get_by_test_id("watermark")).to_have_text(state.to_dict()["watermark"])
     expect(card.get_by_test_id("freshness")).to_have_class("badge warn")  # past 24 hours
@@ -95,9 +95,9 @@ def test_page_from_the_nav_bar_shows_the_ledger(
     commands = [gap_commands([g], "labelbox_backfill", conf)[0] for g in state.gaps]
     expect(card.get_by_test_id("gap-command")).to_have_text(commands)
     expect(card.get_by_test_id("pending-count")).to_have_text("1")
-    expect(card.get_by_test_id("batch")).to_have_count(len(state.manifests))
-    expect(card.locator("svg[data-testid=chart] rect.bar")).to_have_count(len(state.manifests))
-    rejects = sum(m.counts.get("rejects", 0) for m in state.manifests)
+    expect(card.get_by_test_id("batch")).to_have_count(len(state.batches))
+    expect(card.locator("svg[data-testid=chart] rect.bar")).to_have_count(len(state.batches))
+    rejects = sum(m.counts.get("rejects", 0) for m in state.batches)
     expect(card.get_by_test_id("rejects")).to_have_text(str(rejects))
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

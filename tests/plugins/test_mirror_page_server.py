@@ -51,14 +51,14 @@ def test_readers_see_what_the_ledger_says(
     (shown,) = body["projects"]
     state = ledger_status(Ledger(page_mirror.root, page_mirror.project))
     assert shown["project_id"] == page_mirror.project
-    assert shown["batches"] == len(state.manifests) == 3
+    assert shown["batches"] == len(state.batches) == 3
     assert shown["watermark"] == state.to_dict()["watermark"]
     assert shown["stale"] is True  # the watermark is days old, the threshold 24 hours
     conf = {"project_ids": [page_mirror.project]}
     expected = [gap_commands([g], "labelbox_backfill", conf)[0] for g in state.gaps]
     assert [g["command"] for g in shown["gaps"]] == expected and len(expected) == 1
     assert len(shown["pending_exports"]) == 1
-    assert shown["rejects"] == sum(m.counts.get("rejects", 0) for m in state.manifests) > 0
+    assert shown["rejects"] == sum(m.counts.get("rejects", 0) for m in state.batches) > 0
 
 
 def test_project_detail_pages_batches_with_reject_reasons(
@@ -68,7 +68,7 @@ def test_project_detail_pages_batches_with_reject_reasons(
     status, body, _ = http_get(url, token=token(api_server, "viewer"))
     assert status == 200 and len(body["last_batches"]) == 2
     state = ledger_status(Ledger(page_mirror.root, page_mirror.project))
-    newest = max(state.manifests, key=lambda m: (m.window, m.batch_id))
+    newest = max(state.batches, key=lambda m: (m.window, m.batch_id))
     first = body["last_batches"][0]
     assert first["batch_id"] == newest.batch_id and first["counts"] == dict(newest.counts)
     with_rejects = [b for b in body["last_batches"] if b["rejects"]]

@@ -25,12 +25,14 @@ CRASH_POINTS: dict[str, tuple[str, str, str]] = {
     "flatten-mid": ("labelbox_provider.io.parquet", "TableSink.commit", "after"),  # every record
     "parquet-write": ("labelbox_provider.io.parquet", "BackgroundWriter._write", "after"),
     "parquet-closed": ("labelbox_provider.io.parquet", "TableSink.close", "after"),
-    "files-moved": ("labelbox_provider.io.batch", "_move_into_place", "after"),
+    "files-moved": ("labelbox_provider.io.batch", "_upload", "after"),  # at their final paths
     "manifest-before": ("labelbox_provider.state.ledger", "Ledger.write_manifest", "before"),
     "manifest-after": ("labelbox_provider.state.ledger", "Ledger.write_manifest", "after"),
-    "watermark-before": ("labelbox_provider.state.ledger", "Ledger.write_watermark", "before"),
-    "watermark-after": ("labelbox_provider.state.ledger", "Ledger.write_watermark", "after"),
-    "pending-cleared": ("labelbox_provider.state.ledger", "Ledger.clear_pending_export", "after"),
+    # the checkpoint compare-and-swap lists the batch, advances the watermark, clears the pending
+    # export: the commit point (issue 14)
+    "watermark-before": ("labelbox_provider.state.ledger", "Ledger.publish_commit", "before"),
+    "watermark-after": ("labelbox_provider.state.ledger", "Ledger.publish_commit", "after"),
+    "pending-cleared": ("labelbox_provider.io.batch", "collect_garbage", "after"),
     "defer": ("airflow.sdk.bases.operator", "BaseOperator.defer", "before"),
     "resume": (
         "labelbox_provider.operators.labelbox",

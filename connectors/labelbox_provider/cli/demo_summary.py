@@ -133,14 +133,14 @@ def summarize(
     for project in projects:
         ledger = Ledger(str(mirror), project["id"])
         status = ledger_status(ledger)
-        for m in status.manifests:
+        for m in status.batches:
             run = sum(1 for d in run_dates if d <= m.extracted_at) - 1
             per_run[max(run, 0)] += m.counts.get("labels", 0)
         summary.projects.append(
             ProjectLine(
                 project_id=project["id"],
                 media_type=project["media_type"],
-                batches=len(status.manifests),
+                batches=len(status.batches),
                 labels=per_project.get(project["id"], 0),
                 watermark=status.watermark,
                 gaps=len(status.gaps),

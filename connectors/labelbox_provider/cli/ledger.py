@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +16,11 @@ from labelbox_provider.cli._common import (
     guarded,
     render_table,
 )
-from labelbox_provider.io import fs as fsu
+from labelbox_provider.state.checkpoint import BatchEntry, PendingExport
 from labelbox_provider.state.codec import to_builtins
-from labelbox_provider.state.ledger import WATERMARK_FILE, Ledger, Manifest
-from labelbox_provider.state.windows import COVERING_MODES, Window, merge, parse_iso
+from labelbox_provider.state.ledger import Ledger
+from labelbox_provider.state.windows import Window
+from labelbox_provider.state.windows import gaps as window_gaps
 
 BATCH_COLUMNS = (
     "mode",  # incremental / backfill / reconcile
@@ -38,12 +39,14 @@ class LedgerStatus:
     """What the ledger of one project says, ready to print or to dump as JSON."""
 
     project_id: str  # the project
-    manifests: list[Manifest]  # committed batches, ordered by window
+    batches: list[BatchEntry]  # committed batches (index entries), ordered by window
     watermark: datetime | None  # end of contiguous coverage, None before the first commit
     initial_start: datetime | None  # where coverage is measured from
     start: datetime | None  # start of the range searched for gaps
     until: datetime | None  # end of that range
     gaps: list[Window]  # uncovered parts of [start, until)
+    covered: list[Window] = field(default_factory=list)  # merged windows of covering batches
+    pending: list[PendingExport] = field(default_factory=list)  # started, uncommitted exports
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form, each batch summarised (its files counted, not listed)."""
@@ -54,7 +57,7 @@ class LedgerStatus:
                 "initial_start": self.initial_start,
                 "range": {"start": self.start, "until": self.until},
                 "gaps": self.gaps,
-                "batches": [_batch_summary(m) for m in self.manifests],
+                "batches": [_batch_summary(m) for m in self.batches],
             }
         )
         return data
@@ -63,34 +66,35 @@ class LedgerStatus:
 _SUMMARY_KEYS = ("batch_id", "mode", "source_format", "window", "export_id", "extracted_at")
 
 
-def _batch_summary(m: Manifest) -> dict[str, Any]:
+def _batch_summary(m: BatchEntry) -> dict[str, Any]:
     data = m.to_dict()
     summary = {key: data[key] for key in (*_SUMMARY_KEYS, "counts")}
-    return {**summary, "files": len(m.files), "bytes": sum(f.size for f in m.files)}
+    return {**summary, "files": sum(m.files.values()), "bytes": m.bytes}
 
 
 def ledger_status(
     ledger: Ledger, start: datetime | None = None, until: datetime | None = None
 ) -> LedgerStatus:
-    """Batches, watermark and gaps of ``ledger``.
+    """Batches, watermark and gaps of ``ledger`` (from its checkpoint).
 
     Gaps are searched in ``[start, until)``. ``start`` defaults to the initial start stored
     with the watermark (else the earliest batch); ``until`` defaults to the end of the last
     covering batch, so the not-yet-pulled tail after it is not called a gap.
     """
-    manifests = ledger.manifests()
-    stored = fsu.read_json(ledger.fs, ledger.path(WATERMARK_FILE)) or {}
-    watermark = parse_iso(stored["watermark"]) if "watermark" in stored else None
-    initial = parse_iso(stored["initial_start"]) if "initial_start" in stored else None
-    covered = ledger.covered()
+    cp = ledger.checkpoint()  # one read, plus the index segments for the batch list
+    batches = sorted(ledger.batches(checkpoint=cp), key=lambda m: (m.window, m.batch_id))
+    watermark, initial, covered = cp.watermark, cp.initial_start, list(cp.coverage)
     if start is None:
         start = initial if initial is not None else (covered[0].start if covered else None)
     if until is None:
         until = covered[-1].end if covered else None
     gaps: list[Window] = []
     if start is not None and until is not None and start < until:
-        gaps = ledger.gaps(start, until)
-    return LedgerStatus(ledger.project_id, manifests, watermark, initial, start, until, gaps)
+        gaps = window_gaps(covered, start, until)
+    pending = sorted(cp.pending.values(), key=lambda p: (p.window, p.batch_id))
+    return LedgerStatus(
+        ledger.project_id, batches, watermark, initial, start, until, gaps, covered, pending
+    )
 
 
 def _human_span(window: Window) -> str:
@@ -104,14 +108,14 @@ def _human_span(window: Window) -> str:
 
 def render_status(status: LedgerStatus) -> str:
     """Readable report: watermark line, batches table, gaps list."""
-    covered = merge(m.window for m in status.manifests if m.mode in COVERING_MODES)
+    covered = status.covered
     lines = [
         f"project    {status.project_id}",
         f"watermark  {fmt_time(status.watermark)}",
         f"initial    {fmt_time(status.initial_start)}",
         f"covered    {', '.join(str(w) for w in covered) or '-'}",
         "",
-        f"batches ({len(status.manifests)})",
+        f"batches ({len(status.batches)})",
     ]
     rows = [
         (
@@ -124,7 +128,7 @@ def render_status(status: LedgerStatus) -> str:
             m.counts.get("data_rows", 0),
             m.batch_id,
         )
-        for m in status.manifests
+        for m in status.batches
     ]
     lines.append(render_table(BATCH_COLUMNS, rows) if rows else "  (none)")
     lines.append("")

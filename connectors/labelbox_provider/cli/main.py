@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "labelbox_provider.cli.backfill",  # labelbox-export backfill-command (fills the gaps)
     "labelbox_provider.cli.query",  # labelbox-export query (print, CSV or Parquet)
     "labelbox_provider.cli.delta",  # labelbox-export delta rebuild|update|history
+    "labelbox_provider.cli.compact",  # labelbox-export compact (compacted base, retention)
 )
 
 

@@ -1,23 +1,30 @@
-"""Atomic commit of one batch of Parquet tables into the destination.
+"""Atomic commit of one batch of Parquet tables into the destination, without renames.
 
-The protocol (design.md, "Commit protocol"), for attempt ``n`` of batch ``b``:
+The protocol (docs/storage.md, "Commit protocol"), for batch ``b``:
 
-1. copy the staging files to ``_staging/b/n/<table>/`` (streamed; size and sha256 recorded);
-2. read the row count of every copied file from its Parquet footer and compare with the counts
-   the transforms reported; on a mismatch delete the attempt's staging and raise;
-3. move the files into ``<table>/batch=b/part-n-<k>.parquet``;
-4. write the manifest ``_ledger/b.json`` atomically: **the commit point**;
-5. advance the watermark to the end of the contiguous covered range (never backwards);
-6. delete files of older attempts of ``b``, its staging area and its pending-export record.
+1. claim a fresh attempt number ``n`` for ``b`` (an exclusive create of
+   ``_state/claims/b/n.json``: two writers never share an attempt, so never a file name);
+2. upload the files straight to their final paths ``<table>/batch=b/part-n-<k>.parquet``
+   (streamed; size and sha256 recorded) -- no staging copy, no move: on object storage a move is
+   a copy and a delete, and nothing here relies on rename atomicity;
+3. read the row count of every uploaded file from its Parquet footer and compare with the counts
+   the transforms reported; on a mismatch delete the attempt's files and raise;
+4. write the attempt's manifest ``_ledger/b/n.json`` (the audit trail);
+5. **the commit point**: one compare-and-swap of the checkpoint lists attempt ``n`` of ``b``,
+   merges its window into the coverage, advances the watermark and clears its pending export;
+6. copy the manifest to ``_ledger/b.json``, delete files of other, finished attempts of ``b``.
 
-Readers read only the files listed in manifests, so a crash before step 4 leaves the previous
-state (nothing of the new attempt is listed anywhere), and a crash after it leaves the complete
-new batch. Steps 5 and 6 are repaired by the next commit: the watermark is recomputed from all
-manifests and the next attempt's garbage collection removes leftovers.
+Readers read only the files the checkpoint lists, so a crash before step 5 leaves the previous
+state (nothing of attempt ``n`` is listed), and a crash after it leaves the complete new batch;
+step 6 is repaired by the next commit of ``b`` or by :func:`sweep_orphans`. When another writer
+committed a newer attempt of ``b`` first (a zombie task and its retry), step 5 raises
+:class:`LostClaimError` internally and this attempt's files are removed: the commit is a no-op
+that returns the winner's manifest.
 """
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import re
 from collections.abc import Mapping
@@ -27,22 +34,23 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from labelbox_provider.exceptions import BatchCommitError, CountMismatchError
+from labelbox_provider.exceptions import BatchCommitError, CountMismatchError, LostClaimError
 from labelbox_provider.io import fs as fsu
 from labelbox_provider.state.ledger import STAGING_DIR, Ledger, Manifest, ManifestFile
-from labelbox_provider.state.windows import MODES, SOURCE_FORMATS, Window, advance_watermark
+from labelbox_provider.state.windows import MODES, SOURCE_FORMATS, Window
 from labelbox_provider.utc import to_utc
+
+log = logging.getLogger(__name__)
 
 _PART_RE = re.compile(r"^part-(\d+)-\d+\.parquet$")
 
 
 @dataclass(frozen=True)
-class _Staged:
-    """A file copied to the attempt's staging area."""
+class _Uploaded:
+    """A file uploaded to its final path (unlisted until the checkpoint lists its attempt)."""
 
     table: str
-    staged: str  # filesystem path in _staging
-    final_rel: str  # path relative to the project directory once in place
+    rel: str  # path relative to the project directory
     size: int
     sha256: str
     rows: int = 0
@@ -65,8 +73,8 @@ def commit_batch(
 ) -> Manifest:
     """Commit the tables in ``staging_dir`` (``<table>/*.parquet``) as batch ``batch_id``.
 
-    Returns the published manifest. Re-committing an existing batch id replaces that batch (a
-    new attempt supersedes the old one at the manifest write). Raises
+    Returns the committed manifest. Re-committing an existing batch id replaces that batch (a
+    new attempt supersedes the old one at the checkpoint write). Raises
     :class:`CountMismatchError` when the files do not hold ``counts`` rows per table, leaving
     the destination as it was. ``source``: ``(file name, sha256)`` of the export file an
     archive batch was loaded from, recorded in the manifest; ``stats`` (what flattening
@@ -74,10 +82,12 @@ def commit_batch(
     """
     if source_format not in SOURCE_FORMATS or mode not in MODES:
         raise BatchCommitError(f"bad source_format {source_format!r} or mode {mode!r}")
-    attempt = next_attempt(ledger, batch_id)
-    staged = _stage(ledger, Path(staging_dir), batch_id, attempt)
-    staged = _check_counts(ledger, staged, counts, batch_id, attempt)
-    files = _move_into_place(ledger, staged)
+    staging_dir = Path(staging_dir)
+    if not staging_dir.is_dir():
+        raise BatchCommitError(f"staging dir {staging_dir} does not exist")
+    attempt = ledger.claim_attempt(batch_id)
+    uploaded = _upload(ledger, staging_dir, batch_id, attempt)
+    uploaded = _check_counts(ledger, uploaded, counts, batch_id)
     manifest = Manifest(
         batch_id=batch_id,
         project_id=ledger.project_id,
@@ -88,65 +98,58 @@ def commit_batch(
         extracted_at=to_utc(extracted_at, "extracted_at"),
         attempt=attempt,
         counts={t: int(c) for t, c in counts.items()},
-        files=files,
+        files=tuple(ManifestFile(u.table, u.rel, u.rows, u.size, u.sha256) for u in uploaded),
         source_file=source[0] if source else None,
         source_sha256=source[1] if source else None,
         stats=dict(stats or {}),
     )
-    ledger.write_manifest(manifest)  # the commit point
-    update_watermark(ledger, initial_start=initial_start, batch_id=batch_id)
+    ledger.write_manifest(manifest)  # the audit trail of this attempt
+    try:
+        ledger.publish_commit(manifest, initial_start=initial_start)  # the commit point
+    except LostClaimError as lost:
+        log.warning("%s", lost)
+        _remove(ledger, [u.rel for u in uploaded])
+        winner = ledger.manifest(batch_id)
+        if winner is None:  # cannot happen: the winner is listed
+            raise
+        return winner
     collect_garbage(ledger, manifest)
     return manifest
 
 
-def next_attempt(ledger: Ledger, batch_id: str) -> int:
-    """One more than any attempt of ``batch_id`` seen in the manifest, staging or data dirs."""
-    seen = [0]
-    current = ledger.manifest(batch_id)
-    if current is not None:
-        seen.append(current.attempt)
-    seen += [int(d) for d in fsu.list_dirs(ledger.fs, ledger.path(STAGING_DIR, batch_id))]
-    for table in fsu.list_dirs(ledger.fs, ledger.project_path):
-        for path in fsu.list_files(ledger.fs, ledger.path(table, f"batch={batch_id}")):
-            match = _PART_RE.match(posixpath.basename(path))
-            if match:
-                seen.append(int(match.group(1)))
-    return max(seen) + 1
-
-
-def _stage(ledger: Ledger, staging_dir: Path, batch_id: str, attempt: int) -> list[_Staged]:
-    """Step 1: copy every ``<table>/*.parquet`` of ``staging_dir`` into the staging area."""
-    if not staging_dir.is_dir():
-        raise BatchCommitError(f"staging dir {staging_dir} does not exist")
-    base = ledger.path(STAGING_DIR, batch_id, str(attempt))
-    staged: list[_Staged] = []
+def _upload(ledger: Ledger, staging_dir: Path, batch_id: str, attempt: int) -> list[_Uploaded]:
+    """Step 2: stream every ``<table>/*.parquet`` of ``staging_dir`` to its final path."""
+    uploaded: list[_Uploaded] = []
     for table_dir in sorted(p for p in staging_dir.iterdir() if p.is_dir()):
         table = table_dir.name
         for k, local in enumerate(sorted(table_dir.glob("*.parquet"))):
-            name = f"part-{attempt}-{k:05d}.parquet"
-            target = fsu.join(base, table, name)
-            size, digest = fsu.upload_file(ledger.fs, local, target)
-            final_rel = fsu.join(table, f"batch={batch_id}", name)
-            staged.append(_Staged(table, target, final_rel, size, digest))
-    return staged
+            rel = fsu.join(table, f"batch={batch_id}", f"part-{attempt}-{k:05d}.parquet")
+            size, digest = fsu.upload_file(ledger.fs, local, ledger.path(rel))
+            uploaded.append(_Uploaded(table, rel, size, digest))
+    return uploaded
+
+
+def _remove(ledger: Ledger, rels: list[str]) -> None:
+    for rel in rels:
+        fsu.remove(ledger.fs, ledger.path(rel))
 
 
 def _check_counts(
-    ledger: Ledger, staged: list[_Staged], counts: Mapping[str, int], batch_id: str, attempt: int
-) -> list[_Staged]:
-    """Step 2: row counts from the staged files' footers must equal ``counts`` per table."""
+    ledger: Ledger, uploaded: list[_Uploaded], counts: Mapping[str, int], batch_id: str
+) -> list[_Uploaded]:
+    """Step 3: row counts from the uploaded files' footers must equal ``counts`` per table."""
     with_rows = [
-        _Staged(s.table, s.staged, s.final_rel, s.size, s.sha256, parquet_rows(ledger, s.staged))
-        for s in staged
+        _Uploaded(u.table, u.rel, u.size, u.sha256, parquet_rows(ledger, ledger.path(u.rel)))
+        for u in uploaded
     ]
     found: dict[str, int] = {}
-    for s in with_rows:
-        found[s.table] = found.get(s.table, 0) + s.rows
+    for u in with_rows:
+        found[u.table] = found.get(u.table, 0) + u.rows
     tables = sorted(set(found) | set(counts))
     wrong = {t: (counts.get(t, 0), found.get(t, 0)) for t in tables}
     wrong = {t: pair for t, pair in wrong.items() if pair[0] != pair[1]}
     if wrong:
-        fsu.remove(ledger.fs, ledger.path(STAGING_DIR, batch_id, str(attempt)), recursive=True)
+        _remove(ledger, [u.rel for u in uploaded])
         detail = ", ".join(f"{t}: expected {e}, found {f}" for t, (e, f) in wrong.items())
         raise CountMismatchError(f"batch {batch_id}: row counts differ ({detail})")
     return with_rows
@@ -158,34 +161,40 @@ def parquet_rows(ledger: Ledger, path: str) -> int:
         return int(pq.ParquetFile(handle).metadata.num_rows)
 
 
-def _move_into_place(ledger: Ledger, staged: list[_Staged]) -> tuple[ManifestFile, ...]:
-    """Step 3: move staged files to their final paths (still unlisted, so still invisible)."""
-    files = []
-    for s in staged:
-        fsu.move_file(ledger.fs, s.staged, ledger.path(s.final_rel))
-        files.append(ManifestFile(s.table, s.final_rel, s.rows, s.size, s.sha256))
-    return tuple(files)
-
-
-def update_watermark(ledger: Ledger, *, initial_start: datetime, batch_id: str) -> datetime | None:
-    """Step 5: move the watermark to the end of contiguous coverage; never backwards."""
-    current = ledger.watermark()
-    new = advance_watermark(current, ledger.covered(), initial_start)
-    if new is not None and new != current:
-        ledger.write_watermark(new, initial_start=initial_start, batch_id=batch_id)
-    return new
+def _attempt_of(path: str) -> int | None:
+    match = _PART_RE.match(posixpath.basename(path))
+    return int(match.group(1)) if match else None
 
 
 def collect_garbage(ledger: Ledger, manifest: Manifest) -> None:
-    """Step 6: delete unlisted files of this batch, its staging area and its pending export."""
+    """Step 6: publish the manifest copy; delete this batch's files of every other attempt
+    except newer ones still in flight (claimed: their writer may be uploading right now)."""
+    fsu.write_json_atomic(ledger.fs, ledger.manifest_path(manifest.batch_id), manifest.to_dict())
     keep = {ledger.path(f.path) for f in manifest.files}
-    for table in fsu.list_dirs(ledger.fs, ledger.project_path):
+    candidates = []
+    ledger.fs.invalidate_cache(ledger.project_path)
+    tables = [d for d in fsu.list_dirs(ledger.fs, ledger.project_path) if not d.startswith("_")]
+    for table in tables:  # list files first, claims second: a file seen has its claim already
         batch_dir = ledger.path(table, f"batch={manifest.batch_id}")
-        for path in fsu.list_files(ledger.fs, batch_dir):
-            if path not in keep:
-                fsu.remove(ledger.fs, path)
-    fsu.remove(ledger.fs, ledger.path(STAGING_DIR, manifest.batch_id), recursive=True)
-    ledger.clear_pending_export(manifest.batch_id)
+        candidates += [p for p in fsu.list_files(ledger.fs, batch_dir) if p not in keep]
+    in_flight = {n for n in ledger.claims(manifest.batch_id) if n > manifest.attempt}
+    for path in candidates:
+        if _attempt_of(path) not in in_flight:
+            fsu.remove(ledger.fs, path)
+
+
+def listed_files(ledger: Ledger) -> set[str]:
+    """Every data file the checkpoint lists (raw batches not expired, and the compacted base),
+    relative to the project directory."""
+    cp = ledger.checkpoint()
+    found: set[str] = set()
+    expired = cp.compaction.expired_through_seq if cp.compaction else 0
+    for entry in ledger.batches(checkpoint=cp):
+        if entry.seq > expired:
+            found.update(entry.paths())
+    if cp.compaction is not None:
+        found.update(p for files in cp.compaction.files.values() for p in files)
+    return found
 
 
 def sweep_orphans(ledger: Ledger, *, dry_run: bool = False) -> list[str]:
@@ -196,7 +205,7 @@ def sweep_orphans(ledger: Ledger, *, dry_run: bool = False) -> list[str]:
     takes space). Run it only while no commit of this project is in progress: a running commit
     owns files that are not listed yet.
     """
-    listed = {ledger.path(f.path) for m in ledger.manifests() for f in m.files}
+    listed = {ledger.path(p) for p in listed_files(ledger)}
     doomed: list[str] = []
     for table in fsu.list_dirs(ledger.fs, ledger.project_path):
         if table.startswith("_"):

@@ -22,7 +22,8 @@ breaks ties so the result is deterministic):
   metadata and attachments), one per position (v1 repeats them on every label record).
 * **tombstones, rejects**: every committed row, as written (not collapsed).
 
-Only files listed in committed manifests are read, so unfinished commits are never visible.
+Only files the checkpoint lists are read (the compacted base and the batches committed since,
+see :mod:`labelbox_provider.io.compact`), so unfinished commits are never visible.
 """
 
 from __future__ import annotations
@@ -128,7 +129,10 @@ def _plan(table: str) -> tuple[tuple[str, ...], str]:
 
 def render_current_sql(table: str, sources: Mapping[str, str]) -> str:
     """SQL of the current view of ``table`` given a relation expression per raw table."""
-    ctes, final = _plan(table)
+    return _render(*_plan(table), sources)
+
+
+def _render(ctes: tuple[str, ...], final: str, sources: Mapping[str, str]) -> str:
     parts = [f"{name} AS ({_CTES[name]})" for name in ctes]
     text = ("WITH " + ",\n".join(parts) + "\n" if parts else "") + final
     for name, expr in sources.items():
@@ -136,18 +140,103 @@ def render_current_sql(table: str, sources: Mapping[str, str]) -> str:
     return text
 
 
+# The compacted base keeps, per table, exactly the rows the view above can still need once more
+# batches arrive (not the view itself: a later snapshot or tombstone may drop a current label,
+# and later copies need the latest copies to be compared with). Proved by a property test:
+# view(base + later batches) == view(every batch), tests/io/test_compact.py.
+_FOLD_DR = (
+    "SELECT * FROM {data_rows} QUALIFY row_number() OVER "
+    "(PARTITION BY project_id, data_row_id " + _LATEST + " "
+    "OR (source_format = 'v2' AND row_number() OVER "
+    "(PARTITION BY project_id, data_row_id, source_format = 'v2' " + _LATEST + ")"
+)
+_FOLD_CHILD = (
+    "SELECT c.* FROM {raw} c WHERE EXISTS (SELECT 1 FROM lab_latest k WHERE "
+    "k.project_id = c.project_id AND k.label_id = c.label_id AND k.batch_id = c.batch_id)"
+)
+_FOLD_WORKFLOW = (
+    "SELECT w.* FROM {workflow_history} w WHERE "
+    "(w.source_format = 'v2' AND EXISTS (SELECT 1 FROM snap s WHERE s.project_id = w.project_id "
+    "AND s.data_row_id = w.data_row_id AND s.snap_batch = w.batch_id)) "
+    "OR (w.source_format <> 'v2' AND w.label_id IS NOT NULL AND EXISTS (SELECT 1 FROM lab_latest "
+    "k WHERE k.project_id = w.project_id AND k.label_id = w.label_id AND k.batch_id = w.batch_id)) "
+    "OR (w.source_format <> 'v2' AND w.label_id IS NULL AND EXISTS (SELECT 1 FROM cur_dr d "
+    "WHERE d.project_id = w.project_id AND d.data_row_id = w.data_row_id "
+    "AND d.batch_id = w.batch_id))"
+)
+_FOLD_DR_CHILD = (
+    "SELECT c.* FROM {raw} c WHERE EXISTS (SELECT 1 FROM cur_dr d WHERE "
+    "d.project_id = c.project_id AND d.data_row_id = c.data_row_id AND d.batch_id = c.batch_id)"
+)
+
+
+def _fold_plan(table: str) -> tuple[tuple[str, ...], str]:
+    """CTEs and SELECT of the rows of ``table`` a compacted base keeps."""
+    if table == "data_rows":
+        return (), _FOLD_DR
+    if table == "labels":
+        return ("lab_latest",), "SELECT * FROM lab_latest"
+    if table in LABEL_CHILDREN:
+        return ("lab_latest",), _FOLD_CHILD.replace("{raw}", "{" + table + "}")
+    if table == "workflow_history":
+        return ("cur_dr", "snap", "lab_latest"), _FOLD_WORKFLOW
+    if table in DATA_ROW_CHILDREN:
+        return ("cur_dr",), _FOLD_DR_CHILD.replace("{raw}", "{" + table + "}")
+    return (), "SELECT * FROM {" + table + "}"  # tombstones, rejects: every row
+
+
+def render_fold_sql(table: str, sources: Mapping[str, str]) -> str:
+    """SQL of the rows of ``table`` a compacted base keeps, given a relation per raw table."""
+    return _render(*_fold_plan(table), sources)
+
+
+def read_expr(files: list[str], table: str) -> str:
+    """A DuckDB relation over ``files`` (URLs) of ``table``, typed and empty when none."""
+    return _read_expr(files, table)
+
+
 def committed_files(
-    root: str, project_id: str | None = None, storage_options: Mapping[str, Any] | None = None
+    root: str,
+    project_id: str | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    *,
+    compacted: bool = True,
 ) -> dict[str, list[str]]:
-    """URLs of every committed file per table (one project, or every project under ``root``)."""
+    """URLs of the files the current view reads, per table (one project, or every project).
+
+    With a compacted base (and ``compacted``): the base files plus the files of batches
+    committed since it; otherwise every committed batch's files. Only the checkpoint (and the
+    index segments holding the batches read) is consulted, never a manifest.
+    """
     projects = [project_id] if project_id is not None else list_projects(root, storage_options)
     found: dict[str, list[str]] = {t: [] for t in TABLES}
     for pid in projects:
         ledger = Ledger(root, pid, storage_options)
-        for manifest in ledger.manifests():
-            for f in manifest.files:
-                found.setdefault(f.table, []).append(ledger.url(f.path))
+        for rel in project_files(ledger, compacted=compacted):
+            found.setdefault(table_of(rel), []).append(ledger.url(rel))
     return found
+
+
+def project_files(ledger: Ledger, *, compacted: bool = True) -> list[str]:
+    """Files (relative to the project directory) the current view of one project reads; a
+    base file's path starts with ``_compacted/<generation>/<table>/``, a batch file's with
+    ``<table>/`` (:func:`table_of` tells the table)."""
+    cp = ledger.checkpoint()
+    comp = cp.compaction
+    use_base = comp is not None and compacted and (not comp.stale or comp.expired_through_seq > 0)
+    if comp is None or not use_base:
+        expired = comp.expired_through_seq if comp is not None else 0
+        entries = [e for e in ledger.batches(checkpoint=cp) if e.seq > expired]
+        return [p for e in entries for p in e.paths()]
+    base = [p for table in sorted(comp.files) for p in comp.files[table]]
+    since = ledger.batches(since_seq=comp.through_seq, checkpoint=cp)
+    return base + [p for e in since for p in e.paths()]
+
+
+def table_of(rel: str) -> str:
+    """The table of a file listed by :func:`project_files`."""
+    parts = rel.split("/")
+    return parts[2] if parts[0] == "_compacted" else parts[0]
 
 
 def _quote(text: str) -> str:
@@ -198,14 +287,18 @@ def _read_expr(files: list[str], table: str) -> str:
 
 
 def current_view_sql(
-    root: str, project_id: str | None = None, storage_options: Mapping[str, Any] | None = None
+    root: str,
+    project_id: str | None = None,
+    storage_options: Mapping[str, Any] | None = None,
+    *,
+    compacted: bool = True,
 ) -> dict[str, str]:
     """Self-contained DuckDB SQL per table over exactly the committed files.
 
     For a remote ``root`` the connection must know its filesystem (``register_current_views``
     and ``current_tables`` register it; DuckDB's own httpfs also reads s3:// URLs).
     """
-    files = committed_files(root, project_id, storage_options)
+    files = committed_files(root, project_id, storage_options, compacted=compacted)
     sources = {t: _read_expr(files.get(t, []), t) for t in TABLES}
     return {t: render_current_sql(t, sources) for t in TABLES}
 
@@ -226,10 +319,13 @@ def register_current_views(
     root: str,
     project_id: str | None = None,
     storage_options: Mapping[str, Any] | None = None,
+    *,
+    compacted: bool = True,
 ) -> None:
-    """Create views ``raw_<table>`` (every committed row) and ``<table>`` (current state)."""
+    """Create views ``raw_<table>`` (the rows read: the compacted base and the batches since,
+    or every committed row with ``compacted=False``) and ``<table>`` (current state)."""
     _register_fs(con, root, storage_options)
-    files = committed_files(root, project_id, storage_options)
+    files = committed_files(root, project_id, storage_options, compacted=compacted)
     for table in TABLES:
         con.execute(
             f"CREATE OR REPLACE VIEW raw_{table} AS SELECT * FROM {_read_expr(files[table], table)}"
@@ -246,6 +342,7 @@ def current_tables(
     *,
     tables: tuple[str, ...] = TABLES,
     storage_options: Mapping[str, Any] | None = None,
+    compacted: bool = True,
 ) -> dict[str, pa.Table]:
     """The current view of ``tables`` as Arrow tables (convenient for small mirrors and tests).
 
@@ -259,7 +356,7 @@ def current_tables(
     try:
         if own:
             conn.execute("SET TimeZone = 'UTC'")
-        register_current_views(conn, root, project_id, storage_options)
+        register_current_views(conn, root, project_id, storage_options, compacted=compacted)
         return {t: conn.sql(f"SELECT * FROM {t}").to_arrow_table() for t in tables}
     finally:
         if own:

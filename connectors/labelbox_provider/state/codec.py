@@ -30,7 +30,7 @@ def _texts(value: Any) -> Any:
         return isoformat(value)
     if isinstance(value, dict):
         return {k: _texts(v) for k, v in value.items()}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):  # msgspec keeps tuples (windows of a checkpoint)
         return [_texts(v) for v in value]
     return value
 

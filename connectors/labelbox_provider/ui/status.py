@@ -1,8 +1,8 @@
 """What the mirror's page shows, read through the provider's own readers (never by parsing files).
 
 One project's ledger is read once per request by :func:`read_ledger` (the one place that knows
-how: today the CLI's :func:`~labelbox_provider.cli.ledger.ledger_status`, which reads every
-manifest; a per-project checkpoint can replace it there without touching the page). The rest
+how: the CLI's :func:`~labelbox_provider.cli.ledger.ledger_status`, which reads the project's
+checkpoint once, plus its index segments for the batch list; no manifest is read). The rest
 is derived in memory and capped: the page lists at most ``batches_shown`` batches per project
 and charts at most ``CHART_POINTS``; reject reasons are read only for the batches listed.
 
@@ -24,7 +24,8 @@ from typing import Any
 from labelbox_provider.cli.backfill import DEFAULT_DAG_ID, gap_commands
 from labelbox_provider.cli.ledger import LedgerStatus, ledger_status
 from labelbox_provider.hooks.redact import QUERY_REDACTED, redact, redact_url
-from labelbox_provider.state.ledger import Ledger, Manifest, list_projects
+from labelbox_provider.state.checkpoint import BatchEntry
+from labelbox_provider.state.ledger import Ledger, list_projects
 from labelbox_provider.state.windows import isoformat
 
 # Settings, from the api-server's environment (the example DAGs read the same ROOT variable).
@@ -82,25 +83,12 @@ def display_location(root: str) -> str:
     return redact_url(root).removesuffix(QUERY_REDACTED)
 
 
-class _RequestLedger(Ledger):
-    """A ledger that lists and reads its manifests once (``ledger_status`` asks three times)."""
-
-    _read: list[Manifest] | None = None
-
-    def manifests(self) -> list[Manifest]:
-        """Every committed batch, read on the first call of this object's life (one request)."""
-        if self._read is None:
-            self._read = super().manifests()
-        return list(self._read)
-
-
 def read_ledger(settings: PageSettings, project_id: str) -> tuple[Ledger, LedgerStatus]:
     """The ledger of one project and what it says (batches, watermark, gaps): one read.
 
-    This is the page's only way into a ledger: a faster store (a per-project checkpoint)
-    replaces the body here and nothing else changes.
+    This is the page's only way into a ledger.
     """
-    ledger = _RequestLedger(settings.root, project_id, settings.storage_options)
+    ledger = Ledger(settings.root, project_id, settings.storage_options)
     return ledger, ledger_status(ledger)
 
 
@@ -109,12 +97,12 @@ def projects(settings: PageSettings) -> list[str]:
     return list_projects(settings.root, settings.storage_options)
 
 
-def data_rows(m: Manifest) -> int:
+def data_rows(m: BatchEntry) -> int:
     """Rows a batch wrote, over every table except rejects."""
     return sum(n for table, n in m.counts.items() if table != "rejects")
 
 
-def batch_view(m: Manifest) -> dict[str, Any]:
+def batch_view(m: BatchEntry) -> dict[str, Any]:
     """One batch as the page lists it (no file paths, no export URLs)."""
     return {
         "batch_id": m.batch_id,
@@ -128,17 +116,17 @@ def batch_view(m: Manifest) -> dict[str, Any]:
     }
 
 
-def reject_reasons(ledger: Ledger, m: Manifest) -> list[dict[str, Any]]:
+def reject_reasons(ledger: Ledger, m: BatchEntry) -> list[dict[str, Any]]:
     """Distinct reasons of one batch's rejects with their counts (most frequent first).
 
-    Only the ``error`` column of the reject files the manifest lists is read (never the raw
-    record, which may hold signed URLs), through the ledger's filesystem.
+    Only the ``error`` column of the batch's reject files is read (never the raw record, which
+    may hold signed URLs), through the ledger's filesystem.
     """
     import pyarrow.parquet as pq
 
     found: Counter[str] = Counter()
-    for f in m.files_for("rejects"):
-        with ledger.fs.open(ledger.path(f.path), "rb") as handle:
+    for path in m.paths("rejects"):
+        with ledger.fs.open(ledger.path(path), "rb") as handle:
             column = pq.read_table(handle, columns=["error"]).column("error")
         found.update(str(e) for e in column.to_pylist())
     return [
@@ -166,7 +154,7 @@ def summary(
     ledger: Ledger, status: LedgerStatus, settings: PageSettings, now: datetime
 ) -> dict[str, Any]:
     """Watermark, freshness, totals, gaps (each with its command) and pending exports."""
-    batches = status.manifests
+    batches = status.batches
     fresh = None if status.watermark is None else (now - status.watermark).total_seconds()
     latest = max(batches, key=lambda m: (m.extracted_at, m.batch_id), default=None)
     return {
@@ -181,13 +169,13 @@ def summary(
         "last_extracted_at": None if latest is None else isoformat(latest.extracted_at),
         "gaps": _gap_views(status, settings),
         "backfill_cli": cli_command(settings, status.project_id),
-        "pending_exports": [p.to_dict() for p in ledger.pending_exports()],
+        "pending_exports": [p.to_dict() for p in status.pending],
     }
 
 
-def latest_first(status: LedgerStatus) -> list[Manifest]:
+def latest_first(status: LedgerStatus) -> list[BatchEntry]:
     """Batches, the latest window first (a backfill of old history sorts with its window)."""
-    return sorted(status.manifests, key=lambda m: (m.window, m.batch_id), reverse=True)
+    return sorted(status.batches, key=lambda m: (m.window, m.batch_id), reverse=True)
 
 
 def batch_page(
@@ -199,7 +187,7 @@ def batch_page(
     return [
         {
             **batch_view(m),
-            "reject_reasons": reject_reasons(ledger, m) if m.files_for("rejects") else [],
+            "reject_reasons": reject_reasons(ledger, m) if m.paths("rejects") else [],
         }
         for m in chosen
     ]

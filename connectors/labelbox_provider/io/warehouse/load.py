@@ -15,6 +15,7 @@ common-sql provider's ``DbApiHook``). :func:`load_batch` picks one from a target
 from __future__ import annotations
 
 import json
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -39,6 +40,8 @@ from labelbox_provider.io.warehouse.sql import (
 )
 from labelbox_provider.state.codec import JsonRecord
 from labelbox_provider.state.ledger import Ledger, Manifest
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -146,13 +149,19 @@ class Warehouse(ABC):
     ) -> list[BatchRef]:
         """Committed batches of a project not loaded yet (or re-committed since), oldest first."""
         done = self.loaded(project_id)
-        manifests = Ledger(root, project_id, storage_options).manifests()
-        manifests.sort(key=lambda m: (m.extracted_at, m.batch_id))
-        return [
-            BatchRef(root, project_id, m.batch_id)
-            for m in manifests
-            if done.get((project_id, m.batch_id)) != m.attempt
+        ledger = Ledger(root, project_id, storage_options)
+        cp = ledger.checkpoint()  # the index: no manifest is read
+        expired = cp.compaction.expired_through_seq if cp.compaction else 0
+        entries = [
+            e
+            for e in ledger.batches(checkpoint=cp)
+            if done.get((project_id, e.batch_id)) != e.attempt
         ]
+        gone = [e.batch_id for e in entries if e.seq <= expired]
+        if gone:  # retention expired them before they were loaded: their rows are in the base
+            log.warning("%d batches expired before being loaded: %s", len(gone), gone[:5])
+        entries.sort(key=lambda e: (e.extracted_at, e.batch_id))
+        return [BatchRef(root, project_id, e.batch_id) for e in entries if e.seq > expired]
 
     # -- internals ---------------------------------------------------------------------------
 
