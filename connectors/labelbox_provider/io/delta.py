@@ -104,10 +104,10 @@ def table_uri(ledger: Ledger, table: str) -> str:
 def committed_batches(ledger: Ledger) -> dict[str, int]:
     """Every committed batch of the project and its committed attempt.
 
-    The one place the Delta update learns what the ledger holds (``Ledger.manifests`` today,
-    which reads every manifest; a bounded checkpoint-based reader replaces it here).
+    The one place the Delta update learns what the ledger holds: the checkpoint's batch index
+    (``Ledger.batches``; no manifest is read).
     """
-    return {m.batch_id: m.attempt for m in ledger.manifests()}
+    return {e.batch_id: e.attempt for e in ledger.batches()}
 
 
 def _entry_hash(batch_id: str, attempt: int) -> int:
