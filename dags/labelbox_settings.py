@@ -9,16 +9,20 @@ path). Every setting has a default that suits production; tests and staging over
 | ``LABELBOX_SETTLE_LAG_SECONDS`` | ``600`` | windows end this long before now (indexing lag) |
 | ``LABELBOX_POOL`` | ``labelbox_api`` | the pool every Labelbox-calling task runs in |
 | ``LABELBOX_RETRY_DELAY_SECONDS`` | ``60`` | delay before a failed mirror task is retried |
+| ``LABELBOX_COMPACT_SCHEDULE`` | ``@weekly`` | when the maintenance DAG compacts the mirror |
+| ``LABELBOX_EXPIRE_RAW_AFTER`` | (unset: keep) | maintenance: expire raw batches older (``30d``) |
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 from datetime import timedelta
 
 import pendulum
 
 POOL = os.environ.get("LABELBOX_POOL", "labelbox_api")  # create it: `airflow pools set ...`
+COMPACT_SCHEDULE = os.environ.get("LABELBOX_COMPACT_SCHEDULE", "@weekly")
 
 
 def initial_start() -> pendulum.DateTime:
@@ -52,3 +56,22 @@ def settle_lag() -> timedelta:
 def retry_delay() -> timedelta:
     """``LABELBOX_RETRY_DELAY_SECONDS``, else one minute."""
     return _seconds("LABELBOX_RETRY_DELAY_SECONDS", 60)
+
+
+def duration(text: str | None, name: str = "LABELBOX_EXPIRE_RAW_AFTER") -> timedelta | None:
+    """``30d``, ``12h`` or ``90m`` as a timedelta; empty or None: None (keep raw batches)."""
+    if not text:
+        return None
+    from labelbox_provider.cli.compact import duration_arg  # not at parse time of every DAG
+
+    try:
+        return duration_arg(text)
+    except argparse.ArgumentTypeError as err:
+        raise ValueError(f"{name}: {err}") from None
+
+
+def expire_raw_after() -> str | None:
+    """``LABELBOX_EXPIRE_RAW_AFTER`` (checked), else None: raw batches are kept."""
+    text = os.environ.get("LABELBOX_EXPIRE_RAW_AFTER") or None
+    duration(text)
+    return text

@@ -14,6 +14,7 @@ EXPECTED = {
     "labelbox_incremental",
     "labelbox_backfill",
     "labelbox_reconcile",
+    "labelbox_maintenance",
     "labelbox_warehouse_load",
     "labelbox_warehouse_load_postgres",
 }

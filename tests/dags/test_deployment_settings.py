@@ -10,6 +10,7 @@ from typing import Any
 
 import labelbox_backfill
 import labelbox_incremental
+import labelbox_maintenance
 import labelbox_reconcile
 import labelbox_settings
 import pendulum
@@ -98,7 +99,8 @@ def test_coverage_start_and_settle_lag_come_from_the_environment(
     ("name", "value", "message"),
     [("LABELBOX_INITIAL_START", "soon", "LABELBOX_INITIAL_START"),
      ("LABELBOX_SETTLE_LAG_SECONDS", "-1", "must not be negative"),
-     ("LABELBOX_RETRY_DELAY_SECONDS", "a minute", "not a number")],
+     ("LABELBOX_RETRY_DELAY_SECONDS", "a minute", "not a number"),
+     ("LABELBOX_EXPIRE_RAW_AFTER", "a month", "LABELBOX_EXPIRE_RAW_AFTER: 'a month' is not a")],
 )  # fmt: skip
 def test_bad_settings_are_clear_errors(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
@@ -108,3 +110,26 @@ def test_bad_settings_are_clear_errors(
         labelbox_settings.initial_start()
         labelbox_settings.settle_lag()
         labelbox_settings.retry_delay()
+        labelbox_settings.expire_raw_after()
+
+
+def test_maintenance_schedule_and_retention_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    default = labelbox_maintenance.build_dag(project_ids=["p"])
+    assert default.params["expire_raw_after"] is None  # raw batches kept unless asked
+    assert default.timetable == DAG("weekly", schedule="@weekly").timetable
+    monkeypatch.setenv("LABELBOX_COMPACT_SCHEDULE", "@daily")
+    monkeypatch.setenv("LABELBOX_EXPIRE_RAW_AFTER", "30d")
+    importlib.reload(labelbox_settings)
+    module = importlib.reload(labelbox_maintenance)
+    try:
+        dag = module.build_dag(project_ids=["p"])
+        assert dag.params["expire_raw_after"] == "30d"
+        assert dag.timetable == DAG("daily", schedule="@daily").timetable
+        assert labelbox_settings.duration("30d") == timedelta(days=30)
+    finally:
+        monkeypatch.delenv("LABELBOX_COMPACT_SCHEDULE")
+        monkeypatch.delenv("LABELBOX_EXPIRE_RAW_AFTER")
+        importlib.reload(labelbox_settings)
+        importlib.reload(labelbox_maintenance)

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
-from labelbox_provider.emulator.testing import running_emulator
 from labelbox_provider.io.current import current_tables
 from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
 from labelbox_provider.state.ledger import Ledger
@@ -27,15 +25,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("airflow_db")]
 DAY = 86_400.0  # seconds
 START = datetime(2025, 12, 1, tzinfo=UTC)  # mirror coverage start (the emulator's history)
 EVENTS = {"label_created": 2, "label_updated": 2, "label_deleted": 1, "review_applied": 1}
-
-
-@pytest.fixture
-def emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A small two-project emulator, with ``labelbox_default`` pointing at it."""
-    with running_emulator(media_types=["IMAGE", "TEXT"], labels_per_project=8) as emu:
-        conn = {"conn_type": "labelbox", "host": emu.url, "password": emu.api_key}
-        monkeypatch.setenv("AIRFLOW_CONN_LABELBOX_DEFAULT", json.dumps(conn))
-        yield emu
 
 
 def _rows(table: Any) -> list[str]:
