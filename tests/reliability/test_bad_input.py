@@ -151,6 +151,10 @@ GARBLED: dict[str, tuple[str, Callable[[], str], int]] = {
         "v1", lambda: "[" + json.dumps(V1[0]) + ",],\n" + json.dumps(V1[1]) + "]", 3,
     ),
     "v1-array-wrong-types": ("v1", lambda: v1_per_line([7, None, "x", [V1[0]], V1[1]]), 5),
+    # a malformed bracketed line (Python's json writes inf as Infinity) keeps its own ']'
+    "v1-array-malformed-list-line": (
+        "v1", lambda: "[\n" + json.dumps(V1[0]) + ",\n[Infinity]\n]\n", 2,
+    ),
 }  # fmt: skip
 
 

@@ -490,7 +490,9 @@ def _bad_line(
     value_end = _value_end(buf.data, buf.pos, buf.eof)
     if value_end is not None:
         record = _decode(position, buf.data[buf.pos : value_end], decode)
-        if record.error is None:
+        # valid, or malformed but closed on its own line ('[Infinity]'): trimming the line's
+        # trailing separators would cut its own ']' and leave it to reject the array's close
+        if record.error is None or value_end <= end:
             return record
     elif not buf.eof and len(buf.data) - buf.pos < LINE_SCAN_BYTES:
         return None
