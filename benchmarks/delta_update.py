@@ -3,9 +3,10 @@
 Reproduce: .venv/bin/python benchmarks/delta_update.py [--history 10 100 1000] [--s3]
 Builds a mirror of N committed batches (the v2 image fixture flattened again per batch, one
 hour apart: same live data rows, growing history), creates the Delta tables (``delta
-rebuild``), then commits three more batches and times the Delta update each one triggers
-(``update_delta_tables(batch_id=...)``: the current-view read of the touched data rows and
-one MERGE per table), printing the median. ``--s3`` puts the mirror on a moto S3 server on
+rebuild``), then commits four more batches and times the Delta update each one triggers
+(``update_delta_tables``: the current-view read of the touched data rows and one MERGE per
+table): the first (which, above ``AUTO_COMPACT_AFTER`` raw batches, compacts first) and the
+median of the other three. ``--s3`` puts the mirror on a moto S3 server on
 loopback (no network latency: real object storage adds its round trips).
 """
 
@@ -57,16 +58,23 @@ def measure(history: int, s3: Any | None) -> dict[str, float]:
         rebuild_delta_tables(ledger, storage)
         rebuild = time.perf_counter() - t
         times = []
-        for i in range(history, history + 3):
+        for i in range(history, history + 4):
             batch_id = commit_copy(ledger, i, Path(tmp), storage)
             t = time.perf_counter()
-            done = update_delta_tables(ledger, storage, batch_id=batch_id)
+            done = update_delta_tables(ledger, storage)
             times.append(time.perf_counter() - t)
             assert all(done.applied.get(t) == [batch_id] for t in done.applied), done
+        compacted = ledger.checkpoint().compaction is not None
         t = time.perf_counter()
         update_delta_tables(ledger, storage)  # nothing to do: the check alone
         noop = time.perf_counter() - t
-    return {"rebuild": rebuild, "update": statistics.median(times), "noop": noop}
+    return {
+        "rebuild": rebuild,
+        "first": times[0],  # above AUTO_COMPACT_AFTER raw batches: includes the compaction
+        "update": statistics.median(times[1:]),
+        "noop": noop,
+        "compacted": compacted,
+    }
 
 
 def main() -> None:
@@ -85,10 +93,14 @@ def main() -> None:
             s3.client().create_bucket(Bucket=s3.bucket)
         where = "S3 API (moto, loopback)" if s3 else "local disk"
         print(f"Delta update per committed batch, {where}; 12 tables, fixture v2_image")
-        print(f"{'batches':>8} {'update s':>9} {'no-op s':>8} {'rebuild s':>10}")
+        head = f"{'batches':>8} {'first s':>8} {'then s':>7} {'no-op s':>8} {'rebuild s':>10}"
+        print(head + " compacted")
         for n in args.history:
             r = measure(n, s3)
-            print(f"{n:>8} {r['update']:>9.2f} {r['noop']:>8.2f} {r['rebuild']:>10.2f}")
+            print(
+                f"{n:>8} {r['first']:>8.2f} {r['update']:>7.2f} {r['noop']:>8.2f}"
+                f" {r['rebuild']:>10.2f} {'yes' if r['compacted'] else 'no'}"
+            )
     cmd = "benchmarks/delta_update.py --history " + " ".join(map(str, args.history))
     print(f"reproduce: .venv/bin/python {cmd}{' --s3' if args.s3 else ''}")
 

@@ -116,19 +116,63 @@ def test_delta_equals_current_view_after_every_run(
         emu.advance(3600, events={"label_updated": 2})
         pipe.run_windows([window], "backfill")
         _check(pipe)
-    # every table knows every committed batch at its committed attempt; the replaced batch
+    # every table holds every committed batch (through the last seq); the replaced batch
     # rebuilt the tables (a new attempt), the others were applied one version each
     for table in TABLES:
         dt = open_delta_table(pipe.ledger, table)
         assert dt is not None
-        for m in pipe.ledger.manifests():
-            assert dt.transaction_version(delta_mod.APP_ID + m.batch_id) == m.attempt
+        assert delta_mod.applied_seq(dt) == pipe.ledger.checkpoint().next_seq - 1
         ops = [h.get(META + "operation") for h in _versions(pipe, table)]
         assert ops[0] == "create" and ops[-1] == "rebuild" and ops.count("batch") >= 4
     # nothing left to do: no new version
     before = [len(_versions(pipe, t)) for t in TABLES]
     assert not update_delta_tables(pipe.ledger).changed
     assert [len(_versions(pipe, t)) for t in TABLES] == before
+
+
+def test_an_update_reads_only_the_index_it_has_not_applied(
+    emu: EmulatorServer, pipeline: Callable[..., MirrorPipeline], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Delta update's cost does not grow with the history: with the index sealed into
+    segments every two batches and a compaction after three raw batches, a table that is behind
+    reads the segments of the batches it misses (and compacts them), then a caught-up update and
+    the update after one more commit read no segment: the checkpoint's tail and the compacted
+    base have what they need."""
+    import labelbox_provider.state.ledger as ledger_mod
+
+    monkeypatch.setattr(ledger_mod, "TAIL_LIMIT", 2)
+    monkeypatch.setattr(delta_mod, "AUTO_COMPACT_AFTER", 3)
+    reads: list[str] = []
+    real = ledger_mod.Ledger._segment
+
+    def counted(self: Any, segment: Any) -> Any:
+        reads.append(segment.path)
+        return real(self, segment)
+
+    monkeypatch.setattr(ledger_mod.Ledger, "_segment", counted)
+    pipe = pipeline()
+    late = pipeline(delta_tables=False)
+    emu.advance(DAY, events=EVENTS)
+    pipe.catch_up(emu.world.now())
+    for _ in range(5):  # five batches the Delta tables do not see: sealed into segments
+        emu.advance(DAY, events=EVENTS)
+        late.catch_up(emu.world.now())
+    assert len(pipe.ledger.checkpoint().segments) >= 2
+    reads.clear()
+    assert delta_mod.raw_batches(pipe.ledger.checkpoint()) > 3  # no base yet
+    fresh = ledger_mod.Ledger(pipe.config.root, pipe.config.project_id)
+    done = update_delta_tables(fresh, compact_after=3)
+    assert reads and all(len(b) == 5 for b in done.applied.values()), done.applied
+    assert delta_mod.raw_batches(pipe.ledger.checkpoint()) == 0  # compacted first
+    _check(pipe)
+    reads.clear()
+    assert not update_delta_tables(pipe.ledger).changed  # caught up
+    emu.advance(DAY, events=EVENTS)
+    pipe.catch_up(emu.world.now())  # one more commit, applied by the run itself
+    _check(pipe)
+    assert reads == []  # neither read an index segment
+    dt = open_delta_table(pipe.ledger, "labels")
+    assert dt is not None and delta_mod.applied_seq(dt) == pipe.ledger.checkpoint().next_seq - 1
 
 
 def test_a_failed_delta_update_is_repaired_by_the_next_commit(

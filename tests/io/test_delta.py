@@ -1,4 +1,4 @@
-"""Delta current tables, the parts that need no mirror: options, the extra's check, digests."""
+"""Delta current tables, the parts that need no mirror: options, the extra's check."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 from labelbox_provider.exceptions import LabelboxConfigError
-from labelbox_provider.io.delta import _swap, delta_storage_options, digest, require_deltalake
+from labelbox_provider.io.delta import delta_storage_options, require_deltalake
 from labelbox_provider.pipeline.config import PipelineConfig
 
 pytestmark = pytest.mark.unit
@@ -47,13 +47,3 @@ def test_missing_extra_is_a_clear_error_before_anything_runs(
 def test_delta_tables_must_be_a_bool() -> None:
     with pytest.raises(LabelboxConfigError, match="delta_tables"):
         PipelineConfig(project_id="p1", root="/tmp/m", delta_tables="yes")  # type: ignore[arg-type]
-
-
-def test_digest_is_order_free_and_swaps_one_entry() -> None:
-    before = {"a": 1, "b": 1}
-    after = {"b": 1, "a": 1, "c": 1}
-    assert digest(before) == digest(dict(reversed(before.items())))
-    assert _swap(digest(before), "c", None, 1) == digest(after)  # a new batch
-    replaced = {"a": 2, "b": 1}
-    assert _swap(digest(before), "a", 1, 2) == digest(replaced)  # a new attempt of a
-    assert digest(before) != digest(replaced)

@@ -93,7 +93,6 @@ def _fold(ledger: Ledger, cp: Checkpoint, through: int, now: datetime) -> Checkp
 
     prev = cp.compaction
     generation = f"{now.strftime('%Y%m%dT%H%M%SZ')}-{uuid.uuid4().hex[:8]}"
-    folded_ids = {e.batch_id for e in ledger.batches(checkpoint=cp)}
     sources: dict[str, list[str]] = {t: [] for t in TABLES}
     for rel in project_files(ledger):
         sources.setdefault(table_of(rel), []).append(ledger.url(rel))
@@ -131,7 +130,8 @@ def _fold(ledger: Ledger, cp: Checkpoint, through: int, now: datetime) -> Checkp
         if prev_generation(current.compaction) != prev_generation(prev):
             raise ConditionalWriteConflict("another compaction finished first")
         later = ledger.batches(since_seq=through, checkpoint=current)
-        stale = any(e.batch_id in folded_ids for e in later)  # re-committed while folding
+        # a folded batch re-committed while folding (the entry names the seq it superseded)
+        stale = any(e.replaces_seq is not None and e.replaces_seq <= through for e in later)
         keep = current.compaction.expired_through_seq if current.compaction else 0
         return replace(
             current,

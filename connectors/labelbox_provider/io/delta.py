@@ -15,19 +15,20 @@ rows and MERGEs them in: target rows of a touched data row are deleted, the reco
 inserted, atomically. Tombstones and rejects (every row kept) are scoped by ``batch_id``
 instead. The result equals the current view by construction.
 
-**Idempotent, and repaired by the next commit.** Each commit records, as a Delta application
-transaction, ``labelbox-mirror/<batch_id>`` at version ``attempt`` and, in its commit metadata,
-the batch, attempt and a digest of every (batch, attempt) the table holds. An update first
-compares that digest with the ledger's: equal, nothing to do; off by the batch just
-committed, apply it; otherwise (a crash between a commit and its Delta update, Delta enabled
-late) look up every committed batch's transaction and apply the missing ones. A batch
-replaced by a new attempt (a changed archive file) rebuilds the table, as does a table that
-does not exist yet.
+**Idempotent, and repaired by the next commit.** Every commit of a table carries the Delta
+application transaction ``labelbox-mirror`` at version ``seq``: the ledger's commit sequence
+number through which the table holds every committed batch (its commit metadata names the batch
+and attempt too, for ``delta history``). An update reads that version and applies, one Delta
+commit each, the batches the checkpoint lists with a higher seq (``Ledger.batches(since_seq)``
+reads only the index segments holding them): none when caught up, the batch just committed
+usually, every missed one after a crash between a commit and its Delta update or with Delta
+enabled late. So its cost does not grow with the history. A pending batch that re-commits one
+the table holds (a new attempt: a changed archive file, a re-run backfill window) rebuilds the
+table, as does a table that does not exist yet (or was written before the sequence number).
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ import pyarrow as pa
 from labelbox_provider.exceptions import DeltaTableError, LabelboxConfigError
 from labelbox_provider.io.current import TABLES, register_current_views, render_current_sql
 from labelbox_provider.io.fs import is_local
+from labelbox_provider.state.checkpoint import BatchEntry, Checkpoint
 from labelbox_provider.state.ledger import Ledger
 
 if TYPE_CHECKING:
@@ -48,11 +50,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DELTA_DIR = "_delta"  # under the project directory: one Delta table per table
-APP_ID = (
-    "labelbox-mirror/"  # + batch id: the application transaction of a batch (version = attempt)
-)
+APP_ID = "labelbox-mirror"  # the application transaction: version = the seq applied through
 META = "labelbox."  # prefix of this provider's keys in a Delta commit's metadata
 RAW_TABLES = ("rejects", "tombstones")  # every committed row: scoped by batch, not data row
+# raw batches since the compacted base beyond which an update compacts first (io.compact): the
+# update reads the current view of the touched data rows, whose cost grows with those batches
+AUTO_COMPACT_AFTER = 64
 MAX_CONFLICT_RETRIES = 5  # a concurrent writer's commit: reload and try again this many times
 _OP = "_labelbox_op"  # source-only column of the MERGE: 'del' (scope) or 'ins' (a row)
 _ROWS_PER_BATCH = 64 * 1024  # Arrow batch size when a rebuild streams a table
@@ -101,39 +104,15 @@ def table_uri(ledger: Ledger, table: str) -> str:
     return ledger.url(f"{DELTA_DIR}/{table}")
 
 
-def committed_batches(ledger: Ledger) -> dict[str, int]:
-    """Every committed batch of the project and its committed attempt.
+def committed_batches(ledger: Ledger, *, since_seq: int = 0) -> list[BatchEntry]:
+    """The committed batches with ``seq > since_seq``, in commit order (the newest entry per
+    batch id).
 
     The one place the Delta update learns what the ledger holds: the checkpoint's batch index
-    (``Ledger.batches``; no manifest is read).
+    (``Ledger.batches``), which reads only the index segments holding such entries, so a
+    caught-up table costs the checkpoint alone, whatever the history.
     """
-    return {e.batch_id: e.attempt for e in ledger.batches()}
-
-
-def _entry_hash(batch_id: str, attempt: int) -> int:
-    return int.from_bytes(hashlib.sha256(f"{batch_id}\0{attempt}".encode()).digest()[:16], "big")
-
-
-def digest(batches: Mapping[str, int]) -> str:
-    """Order-free digest of a set of (batch, attempt): XOR of their hashes, in hex.
-
-    >>> digest({"a": 1, "b": 2}) == digest({"b": 2, "a": 1})
-    True
-    >>> digest({}) == "0"
-    True
-    """
-    value = 0
-    for batch_id, attempt in batches.items():
-        value ^= _entry_hash(batch_id, attempt)
-    return format(value, "x")
-
-
-def _swap(value: str, batch_id: str, old: int | None, new: int) -> str:
-    """``value`` with (batch, old) replaced by (batch, new) in the digested set."""
-    out = int(value, 16) ^ _entry_hash(batch_id, new)
-    if old is not None:
-        out ^= _entry_hash(batch_id, old)
-    return format(out, "x")
+    return ledger.batches(since_seq=since_seq)
 
 
 @dataclass
@@ -166,8 +145,9 @@ class _Session:
         self.ledger = ledger
         self.storage = dict(storage_options or {})
         self.options = delta_storage_options(ledger.url(""), storage_options)
-        self.committed = committed_batches(ledger)
-        self.digest = digest(self.committed)
+        self.checkpoint = ledger.checkpoint()  # read once: every table is brought up to it
+        self.last_seq = self.checkpoint.next_seq - 1  # every batch with seq <= this
+        self._pending: dict[int, list[BatchEntry]] = {}
         self._con: duckdb.DuckDBPyConnection | None = None
         self._touched: dict[str, pa.Array] = {}
         self._scoped: str | None = None  # the batch the scoped_<table> temp tables hold
@@ -185,6 +165,13 @@ class _Session:
             url = root if is_local(fs) else str(fs.unstrip_protocol(root))
             register_current_views(self._con, url, self.ledger.project_id, self.storage)
         return self._con
+
+    def since(self, seq: int) -> list[BatchEntry]:
+        """Committed batches (as of the session's checkpoint) with seq above ``seq``."""
+        if seq not in self._pending:
+            entries = self.ledger.batches(since_seq=seq, checkpoint=self.checkpoint)
+            self._pending[seq] = [e for e in entries if e.seq <= self.last_seq]
+        return self._pending[seq]
 
     def close(self) -> None:
         if self._con is not None:
@@ -236,28 +223,23 @@ class _Session:
         return self._touched[batch_id]
 
 
-def _stored_digest(dt: DeltaTable) -> str | None:
-    history = dt.history(1)
-    value = history[0].get(META + "digest") if history else None
-    return None if value is None else str(value)
+def applied_seq(dt: DeltaTable) -> int | None:
+    """The commit sequence number through which ``dt`` holds every committed batch (its
+    application transaction), or None for a table this version of the update did not write."""
+    version = dt.transaction_version(APP_ID)
+    return None if version is None else int(version)
 
 
-def _pending(dt: DeltaTable, session: _Session, hint: str | None) -> tuple[list[str], str | None]:
-    """Committed batches ``dt`` has not applied (in commit order of the ledger's listing), and
-    the digest the table holds; ``hint``: the batch just committed (the usual, cheap case)."""
-    stored = _stored_digest(dt)
-    if stored == session.digest:
-        return [], stored
-    if hint is not None and hint in session.committed and stored is not None:
-        applied = dt.transaction_version(APP_ID + hint)
-        if _swap(stored, hint, applied, session.committed[hint]) == session.digest:
-            return [hint], stored
-    missing = [
-        b
-        for b, attempt in session.committed.items()
-        if dt.transaction_version(APP_ID + b) != attempt
-    ]
-    return missing, stored
+def _pending(dt: DeltaTable, session: _Session) -> tuple[list[BatchEntry], bool]:
+    """The committed batches ``dt`` has not applied, in commit order, and whether the table
+    must be rebuilt instead: it predates the sequence number, or one of them re-commits a
+    batch it holds (rows of the old attempt may have shaped other data rows' state)."""
+    seq = applied_seq(dt)
+    if seq is None:
+        return session.since(0), True
+    pending = session.since(seq)
+    replaced = any(e.replaces_seq is not None and e.replaces_seq <= seq for e in pending)
+    return pending, replaced
 
 
 def _conform(data: pa.Table | pa.RecordBatch, schema: pa.Schema) -> pa.Table:
@@ -265,12 +247,16 @@ def _conform(data: pa.Table | pa.RecordBatch, schema: pa.Schema) -> pa.Table:
     return table.select(schema.names).cast(schema)
 
 
-def _commit_properties(metadata: Mapping[str, str], txns: Mapping[str, int]) -> Any:
+def _commit_properties(metadata: Mapping[str, str], seq: int) -> Any:
+    """Commit metadata (for people and ``delta history``) and the application transaction
+    ``labelbox-mirror`` at version ``seq``: every batch with seq <= it is in the table. One id
+    for all batches, so concurrent updates of a table conflict (and the loser re-reads) and the
+    Delta log's transactions do not grow with the history."""
     from deltalake import CommitProperties, Transaction
 
     return CommitProperties(
         custom_metadata={META + k: v for k, v in metadata.items()},
-        app_transactions=[Transaction(APP_ID + b, a) for b, a in txns.items()],
+        app_transactions=[Transaction(APP_ID, seq)],
     )
 
 
@@ -284,18 +270,18 @@ def _merge_source(rows: pa.Table, scope: str, values: pa.Array) -> pa.Table:
     return pa.concat_tables([ins, dels.cast(ins.schema)])
 
 
-def _apply(
-    session: _Session, dt: DeltaTable, table: str, batch_id: str, metadata: Mapping[str, str]
-) -> None:
-    """One Delta commit: the rows of ``batch_id``'s scope in ``table`` replaced by the current
+def _apply(session: _Session, dt: DeltaTable, table: str, entry: BatchEntry) -> None:
+    """One Delta commit: the rows of the batch's scope in ``table`` replaced by the current
     view's rows of that scope."""
     from deltalake import write_deltalake
 
     from labelbox_provider.transforms.tables import SCHEMAS
 
     schema: pa.Schema = SCHEMAS[table]
+    batch_id = entry.batch_id
     values = pa.array([batch_id], pa.string()) if table in RAW_TABLES else session.touched(batch_id)
-    props = _commit_properties(metadata, {batch_id: session.committed[batch_id]})
+    metadata = {"operation": "batch", "batch_id": batch_id, "attempt": str(entry.attempt)}
+    props = _commit_properties(metadata | {"seq": str(entry.seq)}, entry.seq)
     before = dt.version()
     if len(values):
         _merge(session, dt, table, batch_id, values, props=props)
@@ -345,8 +331,7 @@ def _rebuild_table(session: _Session, table: str, operation: str) -> None:
         for batch in reader:
             yield from _conform(batch, schema).to_batches()
 
-    metadata = {"operation": operation, "digest": session.digest}
-    metadata["batches"] = str(len(session.committed))
+    metadata = {"operation": operation, "seq": str(session.last_seq)}
     write_deltalake(
         table_uri(session.ledger, table),
         pa.RecordBatchReader.from_batches(schema, batches()),
@@ -355,41 +340,34 @@ def _rebuild_table(session: _Session, table: str, operation: str) -> None:
         name=table,
         description=f"current view of {table} (labelbox mirror)",
         storage_options=session.options,
-        commit_properties=_commit_properties(metadata, session.committed),
+        commit_properties=_commit_properties(metadata, session.last_seq),
     )
 
 
-def _update_table(session: _Session, table: str, hint: str | None, result: DeltaUpdate) -> None:
+def _update_table(session: _Session, table: str, result: DeltaUpdate) -> None:
     dt = session.open(table)
     if dt is None:
-        if session.committed:
+        if session.last_seq:
             _rebuild_table(session, table, "create")
             result.rebuilt.append(table)
         return
-    pending, stored = _pending(dt, session, hint)
-    if any(dt.transaction_version(APP_ID + b) is not None for b in pending):
+    pending, rebuild = _pending(dt, session)
+    if rebuild:
         log.info("delta %s: a batch was replaced by a new attempt: rebuilding", table)
         _rebuild_table(session, table, "rebuild")
         result.rebuilt.append(table)
         return
-    current = stored or "0"
-    for i, batch_id in enumerate(pending):
-        attempt = session.committed[batch_id]
-        current = _swap(current, batch_id, None, attempt)
-        if i == len(pending) - 1:
-            current = session.digest  # every committed batch is now applied
-        metadata = {"operation": "batch", "batch_id": batch_id, "attempt": str(attempt)}
-        metadata |= {"digest": current, "batches": str(len(session.committed))}
-        _apply(session, dt, table, batch_id, metadata)
-        result.applied.setdefault(table, []).append(batch_id)
+    for entry in pending:
+        _apply(session, dt, table, entry)
+        result.applied.setdefault(table, []).append(entry.batch_id)
 
 
-def _with_retries(session: _Session, table: str, hint: str | None, result: DeltaUpdate) -> None:
+def _with_retries(session: _Session, table: str, result: DeltaUpdate) -> None:
     from deltalake.exceptions import CommitFailedError
 
     for attempt in range(MAX_CONFLICT_RETRIES + 1):
         try:
-            _update_table(session, table, hint, result)
+            _update_table(session, table, result)
             return
         except CommitFailedError as exc:  # another writer committed first: look again
             if attempt == MAX_CONFLICT_RETRIES:
@@ -402,19 +380,23 @@ def update_delta_tables(
     ledger: Ledger,
     storage_options: Mapping[str, Any] | None = None,
     *,
-    batch_id: str | None = None,
     tables: tuple[str, ...] = TABLES,
+    compact_after: int | None = AUTO_COMPACT_AFTER,
 ) -> DeltaUpdate:
-    """Bring the project's Delta tables up to the ledger: apply every committed batch they
-    have not seen (``batch_id``: the one just committed, the cheap usual case)."""
+    """Bring the project's Delta tables up to the ledger's checkpoint: apply every committed
+    batch they have not seen (usually the one just committed), in commit order. With more than
+    ``compact_after`` raw batches since the compacted base (None: never), compact first, so
+    that the update's read of the current view stays bounded whatever the history."""
     require_deltalake()
     from deltalake.exceptions import DeltaError
 
+    if compact_after is not None and raw_batches(ledger.checkpoint()) > compact_after:
+        _compact(ledger)
     result = DeltaUpdate()
     session = _Session(ledger, storage_options)
     try:
         for table in tables:
-            _with_retries(session, table, batch_id, result)
+            _with_retries(session, table, result)
     except DeltaError as exc:
         raise DeltaTableError(f"delta update of {ledger.project_id} failed: {exc}") from None
     finally:
@@ -422,6 +404,29 @@ def update_delta_tables(
     if result.changed:
         log.info("delta tables of %s: %s", ledger.project_id, result.summary())
     return result
+
+
+def raw_batches(cp: Checkpoint) -> int:
+    """Commits the current view reads as raw batches: those since the compacted base (all of
+    them without a base, or with a stale one)."""
+    comp = cp.compaction
+    folded = comp.through_seq if comp is not None and not comp.stale else 0
+    return cp.next_seq - 1 - folded
+
+
+def _compact(ledger: Ledger) -> None:
+    """Fold the raw batches into the compacted base (raw files stay: no retention here)."""
+    from labelbox_provider.exceptions import ConditionalWriteConflict
+    from labelbox_provider.io.compact import compact
+
+    try:
+        done = compact(ledger)
+    except ConditionalWriteConflict:  # another compaction finished first: its base serves
+        log.info("delta tables of %s: a concurrent compaction won", ledger.project_id)
+        return
+    log.info(
+        "delta tables of %s: compacted %d raw batches first", ledger.project_id, done.folded_batches
+    )
 
 
 def rebuild_delta_tables(

@@ -131,7 +131,7 @@ def load_archive_file(
     if delta_tables:
         from labelbox_provider.pipeline.commit import update_delta
 
-        update_delta(ledger, storage_options, batch_id)
+        update_delta(ledger, storage_options)
     status = "loaded" if held is None else "replaced"
     return ArchiveResult(item.name, batch_id, status, project, counts)
 

@@ -82,15 +82,13 @@ def commit_staged(
     )
     log.info("committed batch %s: %s", manifest.batch_id, manifest.counts)
     if delta_tables:
-        update_delta(ledger, storage_options, manifest.batch_id)
+        update_delta(ledger, storage_options)
     return BatchResult.from_manifest(manifest, ledger.url(f"_ledger/{ref.batch_id}.json"))
 
 
-def update_delta(
-    ledger: Ledger, storage_options: Mapping[str, Any] | None, batch_id: str | None = None
-) -> None:
-    """After a commit: apply ``batch_id`` (and any batch a failed update missed) to the
-    project's Delta current tables. A failure raises; the batch stays committed."""
-    from labelbox_provider.io.delta import update_delta_tables
+def update_delta(ledger: Ledger, storage_options: Mapping[str, Any] | None) -> None:
+    """After a commit: apply the batch just committed (and any batch a failed update missed)
+    to the project's Delta current tables. A failure raises; the batch stays committed."""
+    from labelbox_provider.io import delta
 
-    update_delta_tables(ledger, storage_options, batch_id=batch_id)
+    delta.update_delta_tables(ledger, storage_options, compact_after=delta.AUTO_COMPACT_AFTER)

@@ -67,6 +67,7 @@ class BatchEntry(JsonRecord):
     counts: dict[str, int] = field(default_factory=dict)  # rows per table
     files: dict[str, int] = field(default_factory=dict)  # data files per table
     bytes: int = 0  # bytes of the data files
+    replaces_seq: int | None = None  # a re-commit: the seq of the entry it superseded
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extracted_at", to_utc(self.extracted_at, "extracted_at"))
@@ -161,7 +162,7 @@ def with_batch(
     """``cp`` with ``entry`` committed: listed (next sequence number), coverage merged,
     watermark advanced (never backwards), its pending export cleared; a compacted base that
     folded an earlier copy of the same batch id (``previous``) becomes stale."""
-    entry = replace(entry, seq=cp.next_seq)
+    entry = replace(entry, seq=cp.next_seq, replaces_seq=previous.seq if previous else None)
     coverage = tuple(cp.coverage)
     if entry.mode in COVERING_MODES:
         coverage = tuple(merge([*coverage, entry.window]))
