@@ -31,7 +31,7 @@ from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import Window
 
 from tests.e2e.delta_check import delta_differences, live_rows, rows_of
-from tests.s3_server import S3Mirror, s3_endpoint, s3_mirror  # noqa: F401 (fixtures)
+from tests.s3_server import S3Mirror
 
 pytestmark = pytest.mark.e2e
 
@@ -263,7 +263,7 @@ def test_rebuild_for_a_mirror_that_enables_delta_late(
 def test_on_a_real_s3_api(
     emu: EmulatorServer,
     pipeline: Callable[..., MirrorPipeline],
-    s3_mirror: S3Mirror,  # noqa: F811
+    s3_mirror: S3Mirror,
 ) -> None:
     pipe = pipeline(root=s3_mirror.root, storage_options=s3_mirror.storage_options)
     for _ in range(2):
@@ -314,7 +314,7 @@ def _race(pipe: MirrorPipeline, writers: int = 2) -> list[Any]:
 def test_two_writers_apply_a_batch_once(
     emu: EmulatorServer,
     pipeline: Callable[..., MirrorPipeline],
-    s3_mirror: S3Mirror,  # noqa: F811
+    s3_mirror: S3Mirror,
     where: str,
 ) -> None:
     options: dict[str, Any] = {}

@@ -23,7 +23,7 @@ from labelbox_provider.transforms.tables import SCHEMAS
 from labelbox_provider.ui.status import PageSettings, project_view, read_ledger
 
 from tests.io.warehouse.warehouse_world import canonical
-from tests.s3_kit import S3Mirror
+from tests.s3_server import S3Mirror
 
 from .conftest import INITIAL
 
