@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,8 +9,9 @@ from typing import Any
 
 import pytest
 from labelbox_provider.emulator.server import EmulatorServer
-from labelbox_provider.emulator.testing import running_emulator
 from labelbox_provider.pipeline.run import MirrorPipeline
+
+from tests.emulator_kit import connected_emulator
 
 WORLD = {"media_types": ["IMAGE", "VIDEO"], "labels_per_project": 8}  # small and fast
 INITIAL = datetime(2025, 12, 20, tzinfo=UTC)  # before the emulator's history starts
@@ -20,9 +20,7 @@ INITIAL = datetime(2025, 12, 20, tzinfo=UTC)  # before the emulator's history st
 @pytest.fixture
 def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     """A small emulator; ``labelbox_default`` points at it through AIRFLOW_CONN_*."""
-    with running_emulator(**WORLD) as server:
-        conn = {"conn_type": "labelbox", "host": server.url, "password": server.api_key}
-        monkeypatch.setenv("AIRFLOW_CONN_LABELBOX_DEFAULT", json.dumps(conn))
+    with connected_emulator(monkeypatch, **WORLD) as server:
         yield server
 
 
