@@ -26,10 +26,11 @@ def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
 
 @pytest.fixture
 def make_pipeline(emu: EmulatorServer, tmp_path: Path) -> Callable[..., MirrorPipeline]:
-    """``make(project_index=0, **options)``: a pipeline on an emulator project, fast polling."""
+    """``make(project_index=0, root=None, **options)``: a pipeline on an emulator project, fast
+    polling, its mirror in ``tmp_path`` unless ``root`` is given."""
     from labelbox_provider.hooks.labelbox import LabelboxHook
 
-    def make(project_index: int = 0, **options: Any) -> MirrorPipeline:
+    def make(project_index: int = 0, root: str | None = None, **options: Any) -> MirrorPipeline:
         defaults: dict[str, Any] = {
             "initial_start": INITIAL,
             "settle_lag": timedelta(minutes=10),
@@ -38,7 +39,7 @@ def make_pipeline(emu: EmulatorServer, tmp_path: Path) -> Callable[..., MirrorPi
             "poll_interval": 0.01,
         }
         project = emu.projects[project_index]["id"]
-        root = str(tmp_path / "mirror")
+        root = root or str(tmp_path / "mirror")
         return MirrorPipeline(LabelboxHook(), root, project, **{**defaults, **options})
 
     return make
