@@ -9,7 +9,8 @@ directly (checkpoint + index segments, as commits would leave them; no data file
   settle horizon, lookback 0): what every scheduled run pays before exporting anything;
 * **one commit**: ``commit_batch`` of a tiny batch (1 row in 2 tables) after those N;
 
-S3 request counts come from the moto server's request log (every HTTP request it served).
+S3 request counts come from the moto server's request log (every HTTP request it served). The
+server is the tests' launcher (``tests/s3_server.py``: a ``moto_server`` process on loopback).
 Then, on local disk, a **current-table query** (``SELECT count(*)`` of the labels and data rows
 views) over 10,000 one-row batches, before and after ``compact``, against the same live rows
 committed as 10 batches. Prints a table and the command.
@@ -18,8 +19,6 @@ committed as 10 batches. Prints a table and the command.
 from __future__ import annotations
 
 import argparse
-import logging
-import socket
 import statistics
 import sys
 import tempfile
@@ -30,20 +29,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+REPO = Path(__file__).resolve().parent.parent
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 PROJECT = "bench-project"
 
 
-class RequestCounter(logging.Handler):
-    """Counts the moto server's request log lines."""
+class RequestCounter:
+    """Counts the moto server's request log lines (``count``: requests served so far)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.count = 0
+    def __init__(self, log: Path) -> None:
+        self.log = log
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if '"' in record.getMessage():
-            self.count += 1
+    @property
+    def count(self) -> int:
+        from tests.s3_server import request_count
+
+        return request_count(self.log)
 
 
 def _history(root: str, options: dict[str, Any], n: int) -> None:
@@ -204,17 +205,6 @@ def _staging_rows(tmp: Path, bid: str, w: Any, data_rows: list[str]) -> tuple[Pa
     return staging, {t: len(r) for t, r in tables.items()}
 
 
-def _free_port() -> int:
-    for port in range(5100, 5200):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 5100-5199")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10,1000,10000")
@@ -224,63 +214,44 @@ def main() -> None:
     parser.add_argument("--skip-query", action="store_true")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    import boto3
-    from moto.server import ThreadedMotoServer
+    sys.path.insert(0, str(REPO))
+    from tests.s3_server import moto_s3, s3_client, storage_options
 
-    counter = RequestCounter()
-    werkzeug = logging.getLogger("werkzeug")
-    werkzeug.setLevel(logging.INFO)
-    werkzeug.propagate = False
-    werkzeug.addHandler(counter)
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    options = {
-        "key": "k",
-        "secret": "s",
-        "client_kwargs": {"endpoint_url": endpoint, "region_name": "us-east-1"},
-    }
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id="k",
-        aws_secret_access_key="s",
-        region_name="us-east-1",
-    )
     rows = []
-    try:
-        with tempfile.TemporaryDirectory(prefix="lbx-state-") as tmp:
-            for n in sizes:
-                rows.append(state_figures("local", f"{tmp}/local-{n}", {}, n, args.repeat, None))
-                bucket = f"bench-{n}-{uuid.uuid4().hex[:6]}"
-                client.create_bucket(Bucket=bucket)
-                rows.append(
-                    state_figures("s3 (moto)", f"s3://{bucket}/m", options, n, args.repeat, counter)
-                )
-            print("| storage | batches | no-change run s | requests | one commit s | requests |")
-            print("|---|---:|---:|---:|---:|---:|")
-            for r in rows:
-                local = r["where"] == "local"
-                run_req = "-" if local else str(r["run_req"])
-                commit_req = "-" if local else str(r["commit_req"])
-                print(
-                    f"| {r['where']} | {r['batches']:,} | {r['run_s']:.4f} | {run_req} | "
-                    f"{r['commit_s']:.4f} | {commit_req} |"
-                )
-            if not args.skip_query:
-                small = query_figures(Path(tmp), 10, args.live, args.repeat)
-                big = query_figures(Path(tmp), args.query_batches, args.live, args.repeat)
-                print()
-                print(f"| current-table query (local, {args.live:,} live data rows) | seconds |")
-                print("|---|---:|")
-                print(f"| 10 batches | {small['before']:.4f} |")
-                print(
-                    f"| {args.query_batches:,} batches, before compaction | {big['before']:.4f} |"
-                )
-                print(f"| {args.query_batches:,} batches, after compaction | {big['after']:.4f} |")
-    finally:
-        server.stop()
+    with (
+        tempfile.TemporaryDirectory(prefix="lbx-state-") as tmp,
+        moto_s3(Path(tmp) / "moto.log") as endpoint,
+    ):
+        counter = RequestCounter(Path(tmp) / "moto.log")
+        # the s3fs instance cache on, as a long-lived worker has it (and the figures were taken)
+        options = {**storage_options(endpoint), "skip_instance_cache": False}
+        client = s3_client(endpoint)
+        for n in sizes:
+            rows.append(state_figures("local", f"{tmp}/local-{n}", {}, n, args.repeat, None))
+            bucket = f"bench-{n}-{uuid.uuid4().hex[:6]}"
+            client.create_bucket(Bucket=bucket)
+            rows.append(
+                state_figures("s3 (moto)", f"s3://{bucket}/m", options, n, args.repeat, counter)
+            )
+        print("| storage | batches | no-change run s | requests | one commit s | requests |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for r in rows:
+            local = r["where"] == "local"
+            run_req = "-" if local else str(r["run_req"])
+            commit_req = "-" if local else str(r["commit_req"])
+            print(
+                f"| {r['where']} | {r['batches']:,} | {r['run_s']:.4f} | {run_req} | "
+                f"{r['commit_s']:.4f} | {commit_req} |"
+            )
+        if not args.skip_query:
+            small = query_figures(Path(tmp), 10, args.live, args.repeat)
+            big = query_figures(Path(tmp), args.query_batches, args.live, args.repeat)
+            print()
+            print(f"| current-table query (local, {args.live:,} live data rows) | seconds |")
+            print("|---|---:|")
+            print(f"| 10 batches | {small['before']:.4f} |")
+            print(f"| {args.query_batches:,} batches, before compaction | {big['before']:.4f} |")
+            print(f"| {args.query_batches:,} batches, after compaction | {big['after']:.4f} |")
     print()
     print("command: .venv/bin/python benchmarks/state_scaling.py " + " ".join(sys.argv[1:]))
 

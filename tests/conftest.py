@@ -44,7 +44,7 @@ for _folder in (REPO / "dags", REPO / "plugins"):
 
 KINDS = ("unit", "integration", "e2e", "conformance", "deployment")
 
-pytest_plugins = ["labelbox_provider.emulator.testing", "tests.s3_kit"]
+pytest_plugins = ["labelbox_provider.emulator.testing", "tests.s3_server"]
 
 
 def unavailable(reason: str) -> None:

@@ -1,9 +1,12 @@
-"""A real S3 API for tests: a moto server on loopback, started and stopped by the test.
+"""A real S3 API for tests and benchmarks: a ``moto_server`` process on loopback.
 
-``moto_s3()`` starts ``moto_server`` (the ``moto[server]`` dev dependency) on a free port of
-``PORTS``; the fixture ``s3_mirror`` gives a fresh bucket and the s3fs options that reach it
-(``S3Mirror.root`` is an ``s3://`` URL for ``MirrorPipeline``, ``storage_options`` its fsspec
-options). Nothing leaves the machine.
+The one S3 launcher of the project. ``moto_s3()`` starts ``moto_server`` (the ``moto[server]``
+dev dependency) on a free port of ``PORTS`` and yields its endpoint URL; its log (werkzeug's,
+one line per request served) goes to a file, so a benchmark can count the requests it made
+(``request_count``). Registered as a pytest plugin in ``tests/conftest.py``: the session-wide
+fixture ``s3_endpoint`` runs one server for the whole test session and ``s3_mirror`` gives each
+test a fresh bucket and the s3fs options that reach it (``S3Mirror.root`` is an ``s3://`` URL
+for ``MirrorPipeline``, ``storage_options`` its fsspec options). Nothing leaves the machine.
 """
 
 from __future__ import annotations
@@ -11,56 +14,110 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-PORTS = range(5210, 5299)  # this suite's range for its S3 servers
+PORTS = range(5210, 5299)  # this project's range for its S3 servers
 KEY, SECRET, REGION = "testing", "testing", "us-east-1"  # moto accepts any credentials
+READY = " * Running on http://127.0.0.1:{port}"  # werkzeug logs it once the port is bound
 
 
-def _free_port() -> int:
-    for port in PORTS:
+def free_port(ports: range = PORTS) -> int:
+    """The first port of ``ports`` nothing on loopback is bound to."""
+    for port in ports:
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"no free port in {PORTS}")
+    raise RuntimeError(f"no free port in {ports}")
 
 
 @contextmanager
-def moto_s3() -> Iterator[str]:
-    """A moto S3 server on loopback; yields its endpoint URL."""
-    port = _free_port()
+def moto_s3(log: Path | None = None) -> Iterator[str]:
+    """A moto S3 server on loopback; yields its endpoint URL.
+
+    The server's log goes to ``log`` (a temporary file when not given). It is ready once it
+    logs that it runs on its port: the log is its own, so another process that took the port
+    between the free-port probe and the bind is not mistaken for it (the next port is tried).
+    """
     exe = Path(sys.executable).with_name("moto_server")
-    proc = subprocess.Popen(
-        [str(exe), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
+    with ExitStack() as stack:
+        if log is None:
+            log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "moto.log"
+        for _attempt in range(3):
+            port = free_port()
+            with log.open("ab") as out:
+                start = log.stat().st_size
+                proc = subprocess.Popen(
+                    [str(exe), "-H", "127.0.0.1", "-p", str(port)],
+                    stdout=subprocess.DEVNULL,
+                    stderr=out,
+                )
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("moto_server did not start") from None
-                time.sleep(0.1)
-        yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+                if _wait_ready(proc, log, start, port):
+                    yield f"http://127.0.0.1:{port}"
+                    return
+            finally:
+                proc.terminate()
+                proc.wait(timeout=10)
+        raise RuntimeError(f"moto_server did not start; its log: {log.read_text()[-2000:]}")
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], log: Path, start: int, port: int) -> bool:
+    """Whether the server logged (after byte ``start`` of its log) that it runs on ``port``;
+    False when it exited first (the port was taken). Raises after 30 s without either."""
+    ready = READY.format(port=port).encode()
+    deadline = time.monotonic() + 30
+    while True:
+        with log.open("rb") as f:
+            f.seek(start)
+            if ready in f.read():
+                return True
+        if proc.poll() is not None:
+            return False
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"moto_server on port {port} not ready after 30 s")
+        time.sleep(0.05)
+
+
+def request_count(log: Path) -> int:
+    """Requests the server has served so far, from its log (werkzeug writes a request's line
+    before its response, so every request answered is counted)."""
+    with log.open("rb") as f:
+        return sum(1 for line in f if b'"' in line)
+
+
+def storage_options(endpoint: str) -> dict[str, Any]:
+    """s3fs options for the moto server at ``endpoint`` (dummy credentials; no cached fs)."""
+    return {
+        "key": KEY,
+        "secret": SECRET,
+        "client_kwargs": {"endpoint_url": endpoint, "region_name": REGION},
+        "skip_instance_cache": True,
+    }
+
+
+def s3_client(endpoint: str) -> Any:
+    """A boto3 client of the moto server at ``endpoint`` (to inspect or prepare buckets)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET,
+        region_name=REGION,
+    )
 
 
 @dataclass(frozen=True)
@@ -78,28 +135,16 @@ class S3Mirror:
     @property
     def storage_options(self) -> dict[str, Any]:
         """s3fs options of the destination (what a user passes as ``storage_options``)."""
-        return {
-            "key": KEY,
-            "secret": SECRET,
-            "client_kwargs": {"endpoint_url": self.endpoint, "region_name": REGION},
-        }
+        return storage_options(self.endpoint)
 
     def client(self) -> Any:
         """A boto3 client of the server (to inspect or prepare the bucket)."""
-        import boto3
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint,
-            aws_access_key_id=KEY,
-            aws_secret_access_key=SECRET,
-            region_name=REGION,
-        )
+        return s3_client(self.endpoint)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
-    """One moto server per test module."""
+    """One moto server for the whole test session (each test gets its own bucket)."""
     with moto_s3() as endpoint:
         yield endpoint
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import pytest
+from labelbox_provider.emulator.server import EmulatorServer
+
+from tests.emulator_kit import connect
 
 
 @pytest.fixture
 def labelbox_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
     """``connect(emu)``: point the ``labelbox_default`` connection at an emulator (env var)."""
 
-    def connect(emu: object) -> None:
-        conn = {"conn_type": "labelbox", "host": emu.url, "password": emu.api_key}  # type: ignore[attr-defined]
-        monkeypatch.setenv("AIRFLOW_CONN_LABELBOX_DEFAULT", json.dumps(conn))
+    def connect_emulator(emu: EmulatorServer) -> None:
+        connect(monkeypatch, emu)
 
-    yield connect
+    yield connect_emulator

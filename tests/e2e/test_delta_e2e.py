@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from labelbox_provider.emulator.server import EmulatorServer
-from labelbox_provider.emulator.testing import running_emulator
 from labelbox_provider.io import delta as delta_mod
 from labelbox_provider.io.current import TABLES, current_tables
 from labelbox_provider.io.delta import (
@@ -31,7 +30,8 @@ from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import Window
 
 from tests.e2e.delta_check import delta_differences, live_rows, rows_of
-from tests.s3_server import S3Mirror, s3_endpoint, s3_mirror  # noqa: F401 (fixtures)
+from tests.emulator_kit import connected_emulator
+from tests.s3_server import S3Mirror
 
 pytestmark = pytest.mark.e2e
 
@@ -57,9 +57,7 @@ WORLD = {
 
 @pytest.fixture
 def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
-    with running_emulator(**WORLD) as server:
-        conn = {"conn_type": "labelbox", "host": server.url, "password": server.api_key}
-        monkeypatch.setenv("AIRFLOW_CONN_LABELBOX_DEFAULT", json.dumps(conn))
+    with connected_emulator(monkeypatch, **WORLD) as server:
         yield server
 
 
@@ -307,7 +305,7 @@ def test_rebuild_for_a_mirror_that_enables_delta_late(
 def test_on_a_real_s3_api(
     emu: EmulatorServer,
     pipeline: Callable[..., MirrorPipeline],
-    s3_mirror: S3Mirror,  # noqa: F811
+    s3_mirror: S3Mirror,
 ) -> None:
     pipe = pipeline(root=s3_mirror.root, storage_options=s3_mirror.storage_options)
     for _ in range(2):
@@ -358,7 +356,7 @@ def _race(pipe: MirrorPipeline, writers: int = 2) -> list[Any]:
 def test_two_writers_apply_a_batch_once(
     emu: EmulatorServer,
     pipeline: Callable[..., MirrorPipeline],
-    s3_mirror: S3Mirror,  # noqa: F811
+    s3_mirror: S3Mirror,
     where: str,
 ) -> None:
     options: dict[str, Any] = {}

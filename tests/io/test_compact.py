@@ -62,6 +62,14 @@ def _commit(mirror: Mirror, b: dict[str, Any], slot: int) -> None:
     mirror.commit(b["spec"], w, extracted_at=hours(b["at"]), fmt=b["fmt"])
 
 
+def _versions_of_one_label(mirror: Mirror, n: int) -> None:
+    """``n`` hourly batches, batch ``i`` holding version ``v<i>`` of label l1 of data row d1."""
+    for i in range(n):
+        mirror.commit(
+            Spec({"d1": {"l1": f"v{i}"}}), Window(hours(i), hours(i + 1)), extracted_at=hours(i + 1)
+        )
+
+
 @settings(
     max_examples=30,
     deadline=None,
@@ -88,10 +96,7 @@ def test_the_view_over_base_and_later_batches_equals_the_view_over_every_batch(
 
 
 def test_compaction_is_idempotent_and_reads_base_plus_later_batches(mirror: Mirror) -> None:
-    for i in range(6):
-        mirror.commit(
-            Spec({"d1": {"l1": f"v{i}"}}), Window(hours(i), hours(i + 1)), extracted_at=hours(i + 1)
-        )
+    _versions_of_one_label(mirror, 6)
     before = view(mirror, compacted=False)
     first = compact(mirror.ledger)
     assert first.folded_batches == 6 and first.rows["labels"] == 1 and first.rows["data_rows"] == 1
@@ -123,10 +128,7 @@ def test_recommitting_a_folded_batch_makes_the_base_stale_until_the_next_compact
 
 
 def test_retention_expires_only_folded_old_batches(mirror: Mirror) -> None:
-    for i in range(3):
-        mirror.commit(
-            Spec({"d1": {"l1": f"v{i}"}}), Window(hours(i), hours(i + 1)), extracted_at=hours(i + 1)
-        )
+    _versions_of_one_label(mirror, 3)
     before = view(mirror, compacted=True)
     assert compact(mirror.ledger, expire_raw_after=timedelta(days=1)).expired_batches == 0  # young
     mirror.commit(Spec({"d2": {"l3": "x"}}), Window(hours(3), hours(4)), extracted_at=hours(5))

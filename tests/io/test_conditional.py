@@ -17,7 +17,7 @@ from labelbox_provider.exceptions import ConditionalWriteConflict
 from labelbox_provider.io import fs as fsu
 from labelbox_provider.io.conditional import create_exclusive, read_versioned, write_if
 
-from tests.s3_kit import S3Mirror
+from tests.s3_server import S3Mirror
 
 pytestmark = pytest.mark.integration
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,8 +9,9 @@ from typing import Any
 
 import pytest
 from labelbox_provider.emulator.server import EmulatorServer
-from labelbox_provider.emulator.testing import running_emulator
 from labelbox_provider.pipeline.run import MirrorPipeline
+
+from tests.emulator_kit import connected_emulator
 
 WORLD = {"media_types": ["IMAGE", "VIDEO"], "labels_per_project": 8}  # small and fast
 INITIAL = datetime(2025, 12, 20, tzinfo=UTC)  # before the emulator's history starts
@@ -20,18 +20,17 @@ INITIAL = datetime(2025, 12, 20, tzinfo=UTC)  # before the emulator's history st
 @pytest.fixture
 def emu(monkeypatch: pytest.MonkeyPatch) -> Iterator[EmulatorServer]:
     """A small emulator; ``labelbox_default`` points at it through AIRFLOW_CONN_*."""
-    with running_emulator(**WORLD) as server:
-        conn = {"conn_type": "labelbox", "host": server.url, "password": server.api_key}
-        monkeypatch.setenv("AIRFLOW_CONN_LABELBOX_DEFAULT", json.dumps(conn))
+    with connected_emulator(monkeypatch, **WORLD) as server:
         yield server
 
 
 @pytest.fixture
 def make_pipeline(emu: EmulatorServer, tmp_path: Path) -> Callable[..., MirrorPipeline]:
-    """``make(project_index=0, **options)``: a pipeline on an emulator project, fast polling."""
+    """``make(project_index=0, root=None, **options)``: a pipeline on an emulator project, fast
+    polling, its mirror in ``tmp_path`` unless ``root`` is given."""
     from labelbox_provider.hooks.labelbox import LabelboxHook
 
-    def make(project_index: int = 0, **options: Any) -> MirrorPipeline:
+    def make(project_index: int = 0, root: str | None = None, **options: Any) -> MirrorPipeline:
         defaults: dict[str, Any] = {
             "initial_start": INITIAL,
             "settle_lag": timedelta(minutes=10),
@@ -40,7 +39,7 @@ def make_pipeline(emu: EmulatorServer, tmp_path: Path) -> Callable[..., MirrorPi
             "poll_interval": 0.01,
         }
         project = emu.projects[project_index]["id"]
-        root = str(tmp_path / "mirror")
+        root = root or str(tmp_path / "mirror")
         return MirrorPipeline(LabelboxHook(), root, project, **{**defaults, **options})
 
     return make

@@ -5,7 +5,7 @@ writers committing the same batch at once."""
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,6 @@ import duckdb
 import pytest
 from labelbox_provider.cli.ledger import ledger_status
 from labelbox_provider.emulator.server import EmulatorServer
-from labelbox_provider.hooks.labelbox import LabelboxHook
 from labelbox_provider.io.compact import compact
 from labelbox_provider.io.current import current_tables
 from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
@@ -23,24 +22,14 @@ from labelbox_provider.transforms.tables import SCHEMAS
 from labelbox_provider.ui.status import PageSettings, project_view, read_ledger
 
 from tests.io.warehouse.warehouse_world import canonical
-from tests.s3_kit import S3Mirror
-
-from .conftest import INITIAL
+from tests.s3_server import S3Mirror
 
 pytestmark = pytest.mark.integration
 
 
-def _pipeline(emu: EmulatorServer, s3: S3Mirror, **options: Any) -> MirrorPipeline:
-    defaults: dict[str, Any] = {
-        "initial_start": INITIAL,
-        "settle_lag": timedelta(minutes=10),
-        "lookback": timedelta(hours=1),
-        "max_window_span": timedelta(days=10),
-        "poll_interval": 0.01,
-        "storage_options": s3.storage_options,
-    }
-    project = emu.projects[0]["id"]
-    return MirrorPipeline(LabelboxHook(), s3.root, project, **{**defaults, **options})
+def _pipeline(make_pipeline: Callable[..., MirrorPipeline], s3: S3Mirror) -> MirrorPipeline:
+    """The pipeline fixture's pipeline (same defaults), its mirror in the bucket."""
+    return make_pipeline(root=s3.root, storage_options=s3.storage_options)
 
 
 def _view(s3: S3Mirror, project: str, **kw: Any) -> dict[str, list[str]]:
@@ -59,8 +48,13 @@ def _held(db: Path) -> dict[str, list[str]]:
 
 
 @pytest.mark.timeout(900)  # DuckDB reads every file through s3fs: slow on a loaded machine
-def test_the_whole_pipeline_on_s3(emu: EmulatorServer, s3_mirror: S3Mirror, tmp_path: Path) -> None:
-    pipe = _pipeline(emu, s3_mirror)
+def test_the_whole_pipeline_on_s3(
+    emu: EmulatorServer,
+    make_pipeline: Callable[..., MirrorPipeline],
+    s3_mirror: S3Mirror,
+    tmp_path: Path,
+) -> None:
+    pipe = _pipeline(make_pipeline, s3_mirror)
     project = pipe.config.project_id
     first = pipe.catch_up(emu.world.now())
     assert first.batches and pipe.ledger.watermark() is not None
@@ -98,9 +92,9 @@ def test_the_whole_pipeline_on_s3(emu: EmulatorServer, s3_mirror: S3Mirror, tmp_
 
 
 def test_two_writers_of_one_batch_on_s3_end_consistent(
-    emu: EmulatorServer, s3_mirror: S3Mirror
+    emu: EmulatorServer, make_pipeline: Callable[..., MirrorPipeline], s3_mirror: S3Mirror
 ) -> None:
-    pipes = [_pipeline(emu, s3_mirror) for _ in range(2)]
+    pipes = [_pipeline(make_pipeline, s3_mirror) for _ in range(2)]
     window = pipes[0].plan(emu.world.now())[0]
     errors: list[BaseException] = []
     results: list[Any] = []

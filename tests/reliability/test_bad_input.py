@@ -13,7 +13,7 @@ import contextlib
 import dataclasses
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from labelbox_provider.cli.main import main as cli_main
 from labelbox_provider.emulator.server import EmulatorServer
-from labelbox_provider.emulator.testing import running_emulator
 from labelbox_provider.exceptions import ExportFormatError, TruncatedExportError
 from labelbox_provider.io.flatten import flatten_file
 from labelbox_provider.pipeline import run as pipeline_run
@@ -275,17 +274,6 @@ def test_a_file_cut_anywhere_is_refused_or_fully_accounted(
 
 
 # -- a cut download through the operator: nothing committed, the retry downloads it again ------
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    with running_emulator(**kit.WORLD) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    return kit.reference_tables(tmp_path_factory, kit.WORLD)
 
 
 def _cut_once(monkeypatch: pytest.MonkeyPatch) -> list[Path]:

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from labelbox_provider.emulator.server import EmulatorServer
-from labelbox_provider.emulator.testing import running_emulator
 from labelbox_provider.exceptions import LabelboxProviderError
 
 from tests.reliability import kit
@@ -58,19 +56,6 @@ def schedule(seed: int) -> dict[str, Any]:
         after = 0 if i == 0 else rng.randint(0, 1 if per_export else 2)  # the first always fires
         rules.append({"kind": kind, "target": target, "count": count, "after": after, **knobs})
     return {"seed": seed, "fmt": fmt, "deferrable": seed % 2 == 1, "rules": rules}
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    """A fresh tiny emulator per schedule (same world; empty export cache and counters)."""
-    with running_emulator(**kit.WORLD) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """Fault-free current tables of each format (the same world as every case's)."""
-    return kit.reference_tables(tmp_path_factory, kit.WORLD)
 
 
 def _run_until_done(

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from labelbox_provider.emulator.server import EmulatorServer
-from labelbox_provider.emulator.testing import running_emulator
 from labelbox_provider.exceptions import LabelboxConfigError, LabelboxProviderError
 from labelbox_provider.hooks.labelbox import LabelboxHook
 from labelbox_provider.pipeline.run import MirrorPipeline
@@ -40,13 +38,6 @@ CASES = [
         "InvalidRequestError", "export filters", id="malformed-filters",
     ),
 ]  # fmt: skip
-
-
-@pytest.fixture
-def emulator() -> Iterator[EmulatorServer]:
-    """A small emulator (no retries needed: nothing here is transient)."""
-    with running_emulator(**kit.WORLD) as server:
-        yield server
 
 
 def _pipeline(

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from labelbox_provider.exceptions import WarehouseLoadError
 from labelbox_provider.io.warehouse import BatchRef, load_batch
 from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
+from labelbox_provider.state.ledger import Manifest
 from labelbox_provider.transforms.tables import SCHEMAS
 
 from .warehouse_world import T0, build_world, canonical, commit_random_batch, expected
@@ -71,14 +72,23 @@ def test_in_order_then_reload_changes_nothing(tmp_path: Path) -> None:
     assert again.skipped and again.staged == {}
 
 
+Snapshots = tuple[Path, Path, DuckDBWarehouse, Manifest, Manifest]
+
+
+def _two_snapshots(tmp_path: Path, seed: int) -> Snapshots:
+    """Two v2 snapshot batches of random world ``seed``, a day apart, and an empty warehouse:
+    ``(root, db, warehouse, old, new)``."""
+    root, work, db = tmp_path / "mirror", tmp_path / "work", tmp_path / "wh.duckdb"
+    rng = random.Random(seed)
+    old = commit_random_batch(root, work, rng, 0, kind="v2", extracted_at=T0 + timedelta(days=1))
+    new = commit_random_batch(root, work, rng, 1, kind="v2", extracted_at=T0 + timedelta(days=2))
+    return root, db, DuckDBWarehouse(db), old, new
+
+
 def test_newer_snapshot_deletes_missing_labels_and_late_old_batch_is_ignored(
     tmp_path: Path,
 ) -> None:
-    root, work, db = tmp_path / "mirror", tmp_path / "work", tmp_path / "wh.duckdb"
-    rng = random.Random(3)
-    old = commit_random_batch(root, work, rng, 0, kind="v2", extracted_at=T0 + timedelta(days=1))
-    new = commit_random_batch(root, work, rng, 1, kind="v2", extracted_at=T0 + timedelta(days=2))
-    wh = DuckDBWarehouse(db)
+    root, db, wh, old, new = _two_snapshots(tmp_path, seed=3)
     wh.load(ref(root, new.batch_id))
     result = wh.load(ref(root, old.batch_id))
     assert held(db) == expected(root)
@@ -94,11 +104,8 @@ def test_newer_snapshot_deletes_missing_labels_and_late_old_batch_is_ignored(
 
 
 def test_newer_snapshot_loaded_last_deletes_what_it_lacks(tmp_path: Path) -> None:
-    root, work, db = tmp_path / "mirror", tmp_path / "work", tmp_path / "wh.duckdb"
-    rng = random.Random(8)  # a world where the newer snapshot drops two labels
-    old = commit_random_batch(root, work, rng, 0, kind="v2", extracted_at=T0 + timedelta(days=1))
-    new = commit_random_batch(root, work, rng, 1, kind="v2", extracted_at=T0 + timedelta(days=2))
-    wh = DuckDBWarehouse(db)
+    # seed 8: a world where the newer snapshot drops two labels
+    root, db, wh, old, new = _two_snapshots(tmp_path, seed=8)
     wh.load(ref(root, old.batch_id))
     result = wh.load(ref(root, new.batch_id))
     assert held(db) == expected(root)

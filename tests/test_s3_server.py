@@ -1,0 +1,50 @@
+"""The tests' S3 launcher (``tests/s3_server.py``): a port someone else took between the probe and
+the bind is not taken for the server, and the request count of its log is exact."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import s3_server
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_port_taken_after_the_probe_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()  # answers connections: a readiness check by connecting would be fooled
+    taken = squatter.getsockname()[1]
+    probes: Iterator[int] = iter([taken, s3_server.free_port()])
+    monkeypatch.setattr(s3_server, "free_port", lambda: next(probes))
+    log = tmp_path / "moto.log"
+    try:
+        with s3_server.moto_s3(log) as endpoint:
+            assert endpoint != f"http://127.0.0.1:{taken}"
+            client = s3_server.s3_client(endpoint)
+            client.create_bucket(Bucket="bucket-1")
+            assert [b["Name"] for b in client.list_buckets()["Buckets"]] == ["bucket-1"]
+            port = int(endpoint.rsplit(":", 1)[1])
+    finally:
+        squatter.close()
+    assert next(probes, None) is None  # both ports were tried: the first server left
+    text = log.read_text()
+    assert s3_server.READY.format(port=port) in text
+    assert s3_server.READY.format(port=taken) not in text
+
+
+def test_request_count_counts_every_answered_request(tmp_path: Path) -> None:
+    log = tmp_path / "moto.log"
+    with s3_server.moto_s3(log) as endpoint:
+        client = s3_server.s3_client(endpoint)
+        before = s3_server.request_count(log)
+        client.create_bucket(Bucket="bucket-1")
+        for i in range(3):
+            client.put_object(Bucket="bucket-1", Key=f"k{i}", Body=b"x")
+        assert s3_server.request_count(log) - before == 4  # read right after the last answer
