@@ -6,13 +6,18 @@ AIRFLOW_VERSION ?= 3.3.2
 SDK3_VERSION ?= 3.78.1
 SDK7_VERSION ?= 7.17.0
 BIN := $(VENV)/bin
+# pip builds this package in the tree (egg-info, build/): the editable install and the wheel
+# build take turns, so that the venvs can be created in parallel (`make setup`, -j)
+IN_TREE_BUILD := flock .in-tree-build.lock
+APT_TURN := flock .in-tree-build.apt.lock  # apt-get runs one at a time (dpkg's lock)
 
-.PHONY: deploy-test soak demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool browser clean bench
+.PHONY: setup deploy-test soak demo test lint typecheck unit install sdk-venvs wheel-venv compose-tool browser clean bench
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[dev]"
+	$(BIN)/pip install -q "apache-airflow==$(AIRFLOW_VERSION)"
+	$(IN_TREE_BUILD) $(BIN)/pip install -q "apache-airflow==$(AIRFLOW_VERSION)" -e ".[dev]"
 	touch $@
 
 # The official Labelbox SDK, unmodified, each release in its own venv (test-only; its pins clash
@@ -52,8 +57,7 @@ $(WHEEL_VENV)/.installed: pyproject.toml Makefile $(PACKAGE_FILES)
 	rm -rf $(WHEEL_VENV)
 	$(PYTHON) -m venv $(WHEEL_VENV)
 	$(WHEEL_VENV)/bin/pip install -q --upgrade pip
-	rm -rf build  # a stale build/lib would put deleted modules into the wheel
-	$(WHEEL_VENV)/bin/pip wheel -q --no-deps -w $(WHEEL_VENV)/dist .
+	$(IN_TREE_BUILD) sh -c 'rm -rf build && $(WHEEL_VENV)/bin/pip wheel -q --no-deps -w $(WHEEL_VENV)/dist .'  # a stale build/lib would put deleted modules into the wheel
 	$(WHEEL_VENV)/bin/pip install -q $(WHEEL_VENV_PACKAGES) \
 	    "$$(ls $(WHEEL_VENV)/dist/airflow_provider_labelbox_export-*.whl)[$(WHEEL_EXTRAS)]"
 	touch $@
@@ -64,11 +68,11 @@ sdk-venvs: .venv-sdk3/.installed .venv-sdk7/.installed
 
 # `docker-compose config` validates docker-compose.yml in the tests (no engine needed).
 compose-tool:
-	bash scripts/ensure-docker-compose.sh
+	$(APT_TURN) bash scripts/ensure-docker-compose.sh
 
 # Debian's Chromium for the browser test (Playwright drives it; no Playwright browser download).
 browser:
-	bash scripts/ensure-chromium.sh
+	$(APT_TURN) bash scripts/ensure-chromium.sh
 
 lint: install
 	$(BIN)/ruff check .
@@ -80,8 +84,14 @@ typecheck: install
 # The whole suite, the deployment tests included (tests/deploy: a real Airflow from the wheel in
 # .venv-wheel, with PostgreSQL, Redis, LocalExecutor and Celery; see docs/production.md). They
 # need PostgreSQL and Redis on loopback: without them they skip, under CI=true they fail.
-test: install sdk-venvs wheel-venv compose-tool browser lint typecheck
+test: setup
+	$(MAKE) lint typecheck
 	$(BIN)/pytest -q
+
+# Every venv and tool the tests need, built side by side (pip waits on the network and the disk
+# as much as on the CPU: about half the time of building them one after the other).
+setup:
+	$(MAKE) -j4 --output-sync=target install sdk-venvs wheel-venv compose-tool browser
 
 # Only the deployment suite (21-23 min on 2 cores shared with other suites, load 12-25; not yet
 # timed on a quiet machine: docs/performance.md).
@@ -109,4 +119,4 @@ demo: install
 
 
 clean:
-	rm -rf $(VENV) .venv-sdk3 .venv-sdk7 .venv-dlt $(WHEEL_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-sdk3 .venv-sdk7 .venv-dlt $(WHEEL_VENV) .in-tree-build.lock .in-tree-build.apt.lock .pytest_cache .mypy_cache .ruff_cache build *.egg-info
