@@ -110,7 +110,7 @@ bench: install .venv-dlt/.installed
 		$(BIN)/python benchmarks/bench.py
 
 # The reliability tests at full counts (120 fault schedules, 35 SIGKILL crash points); see
-# docs/reliability.md for what they prove and how long they take.
+# docs/reliability.md for what they prove (202 tests, 26 min on 2 cores at load 5-10).
 soak: install
 	LBX_SOAK=1 $(BIN)/pytest -q tests/reliability
 
