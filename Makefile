@@ -84,9 +84,13 @@ typecheck: install
 # The whole suite, the deployment tests included (tests/deploy: a real Airflow from the wheel in
 # .venv-wheel, with PostgreSQL, Redis, LocalExecutor and Celery; see docs/production.md). They
 # need PostgreSQL and Redis on loopback: without them they skip, under CI=true they fail.
+# Two pytest workers (pytest-xdist); a file's tests stay on one worker (--dist loadfile: the
+# deployment suite's stacks are module fixtures). Each worker has its own AIRFLOW_HOME, emulators,
+# S3 server, PostgreSQL schemas and databases. TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: setup
 	$(MAKE) lint typecheck
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Every venv and tool the tests need, built side by side (pip waits on the network and the disk
 # as much as on the CPU: about half the time of building them one after the other).
