@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,8 @@ def ts(value: Any, what: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise TransformError(f"{what}: not an ISO-8601 timestamp") from None
+    if parsed.tzinfo is UTC:  # "...Z" / "+00:00", nearly every export value: already plain UTC
+        return parsed
     return to_utc(parsed, naive_is_utc=True)
 
 
