@@ -74,6 +74,18 @@ def ts(value: Any, what: str) -> datetime | None:
     return to_utc(parsed, naive_is_utc=True)
 
 
+def ts_naive(value: Any, what: str) -> datetime | None:
+    """:func:`ts` without its zone, for the typed fast paths' row tuples: Arrow reads a naive
+    value as UTC in a ``timestamp[us, UTC]`` column, the same stored instant, and converts it
+    several times faster than an aware one (which costs a ``utcoffset()`` call per value).
+
+    >>> ts_naive("2021-07-15T22:57:30.268+02:00", "x")
+    datetime.datetime(2021, 7, 15, 20, 57, 30, 268000)
+    """
+    parsed = ts(value, what)
+    return None if parsed is None else parsed.replace(tzinfo=None)
+
+
 def num(value: Any, what: str) -> float | None:
     """A JSON number as float (None passes); anything else is an error."""
     if value is None:
