@@ -14,13 +14,16 @@ Times are the work as the child timed it (wall, and CPU of all its threads by
 Environment: BENCH_SCALE (small | medium | full), BENCH_RUNS (rounds, default 3),
 BENCH_WORKDIR (input files, default /tmp/lbx-bench), BENCH_DLT_PYTHON (default
 .venv-dlt/bin/python), BENCH_ONLY (comma list of sections: flatten,e2e,incremental,video,
-warehouse), BENCH_RESULTS (default benchmarks/RESULTS.md).
+warehouse), BENCH_FLATTEN_SIZES (comma list of label counts replacing the scale's flatten
+sizes, e.g. ``200000``), BENCH_RESULTS (default benchmarks/RESULTS.md). RESULTS.md states the
+command line with every ``BENCH_*`` variable that was set, so the run can be repeated.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import statistics
 import subprocess
 import sys
@@ -113,6 +116,17 @@ def inputs(workdir: Path, labels: int) -> dict[str, Path]:
     return files
 
 
+def v2_project(path: Path) -> str:
+    """The project of the synthetic v2 export (its first record's only project): the flattener
+    mirrors one project, so with any other id it would skip every label."""
+    import msgspec
+
+    with path.open("rb") as fp:
+        first = msgspec.json.decode(fp.readline())
+    (project,) = first["projects"]
+    return str(project)
+
+
 def one_line(src: Path, dest: Path) -> None:
     """The same records as one compact JSON array on a single line (a re-serialised file)."""
     with src.open("rb") as fp, dest.open("wb") as out:
@@ -133,9 +147,10 @@ def flatten_section(report: Report, scale: dict[str, Any], runs: int, workdir: P
         files = inputs(workdir, labels)
         for layout, src in files.items():
             out = str(workdir / "out")
-            cmds = {
-                "flatten (this provider)": [PY, CASES, "flatten", "--src", str(src), "--out", out]
-            }
+            flatten = [PY, CASES, "flatten", "--src", str(src), "--out", out]
+            if layout.startswith("v2"):  # the flattener keeps only the lineage project's labels
+                flatten += ["--project", v2_project(src)]
+            cmds = {"flatten (this provider)": flatten}
             floor = files["v2 NDJSON"] if layout.startswith("v2") else files["v1 one per line"]
             cmds["msgspec decode floor"] = [PY, CASES, "decode", "--src", str(floor)]
             if labels <= scale["contenders_up_to"]:
@@ -215,15 +230,33 @@ SECTIONS: dict[str, Callable[..., None]] = {
 }
 
 
+def flatten_sizes(scale: dict[str, Any], knob: str | None) -> list[int]:
+    """The flatten sizes: ``BENCH_FLATTEN_SIZES`` (a comma list of label counts, ``_`` allowed)
+    if set, else the scale's."""
+    if not knob:
+        return list(scale["flatten"])
+    sizes = [int(part.replace("_", "")) for part in knob.split(",") if part.strip()]
+    if not sizes or min(sizes) <= 0:
+        raise SystemExit(f"BENCH_FLATTEN_SIZES: positive label counts expected, not {knob!r}")
+    return sizes
+
+
+def command_line(environ: dict[str, str] | os._Environ[str]) -> str:
+    """This run's command with every ``BENCH_*`` variable it was given (sorted), as typed."""
+    knobs = [f"{k}={shlex.quote(v)}" for k, v in sorted(environ.items()) if k.startswith("BENCH_")]
+    return " ".join([*knobs, "python", "benchmarks/bench.py"])
+
+
 def main() -> None:
     """Run the sections of the chosen scale; print the table; write RESULTS.md."""
     name = os.environ.get("BENCH_SCALE", "full")
-    scale = SCALES[name]
+    scale = dict(SCALES[name])
+    scale["flatten"] = flatten_sizes(scale, os.environ.get("BENCH_FLATTEN_SIZES"))
     runs = int(os.environ.get("BENCH_RUNS", "3"))
     workdir = Path(os.environ.get("BENCH_WORKDIR", "/tmp/lbx-bench"))
     only = [s for s in os.environ.get("BENCH_ONLY", ",".join(SECTIONS)).split(",") if s]
     results = Path(os.environ.get("BENCH_RESULTS", str(HERE / "RESULTS.md")))
-    report = Report(results, name, scale, runs)
+    report = Report(results, name, scale, runs, command_line(os.environ))
     for section in only:
         fn = SECTIONS[section]
         args = (report, scale, runs, workdir) if section == "flatten" else (report, scale, runs)

@@ -29,6 +29,15 @@ import msgspec
 import pyarrow.parquet  # noqa: F401
 from labelbox_provider.io.jsonstream import iter_decoded
 
+# v2 metadata values are numbers, strings, ISO timestamps or {schema_id, schema_name} enums in
+# the same column: left to inference, dlt types the strings' variant column as a timestamp from
+# the first one it sees and then fails on "cam-0" (CannotCoerceColumnException on
+# labels__metadata_fields.value__v_text). Declared text, every scalar lands in one column, as
+# the flattener's metadata table keeps it. v1 files have no such nested table: the hint is unused.
+NESTED_HINTS: dict[str | tuple[str, ...], Any] = {
+    "metadata_fields": dlt.mark.make_nested_hints(columns=[{"name": "value", "data_type": "text"}])
+}
+
 
 def records(path: Path) -> Iterator[Any]:
     """Each record of the file: one per line (a decode each), or split from any array."""
@@ -61,7 +70,12 @@ def main() -> None:
         destination=dlt.destinations.filesystem(bucket_url=(a.out / "data").as_uri()),
         dataset_name="lbx",
     )
-    resource = dlt.resource(records(a.src), name="labels", write_disposition="append")
+    resource = dlt.resource(
+        records(a.src),
+        name="labels",
+        write_disposition="append",
+        nested_hints=NESTED_HINTS,
+    )
     pipe.extract(resource, loader_file_format="parquet")
     t1 = time.perf_counter()
     norm = pipe.normalize(workers=a.workers)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +69,21 @@ def ts(value: Any, what: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise TransformError(f"{what}: not an ISO-8601 timestamp") from None
+    if parsed.tzinfo is UTC:  # "...Z" / "+00:00", nearly every export value: already plain UTC
+        return parsed
     return to_utc(parsed, naive_is_utc=True)
+
+
+def ts_naive(value: Any, what: str) -> datetime | None:
+    """:func:`ts` without its zone, for the typed fast paths' row tuples: Arrow reads a naive
+    value as UTC in a ``timestamp[us, UTC]`` column, the same stored instant, and converts it
+    several times faster than an aware one (which costs a ``utcoffset()`` call per value).
+
+    >>> ts_naive("2021-07-15T22:57:30.268+02:00", "x")
+    datetime.datetime(2021, 7, 15, 20, 57, 30, 268000)
+    """
+    parsed = ts(value, what)
+    return None if parsed is None else parsed.replace(tzinfo=None)
 
 
 def num(value: Any, what: str) -> float | None:

@@ -20,7 +20,7 @@ from msgspec import UNSET, UnsetType
 
 from labelbox_provider.exceptions import TransformError
 
-from .common import flag, open_ring, to_json, ts
+from .common import flag, open_ring, to_json, ts_naive
 from .metadata import metadata_rows
 from .typed import (
     REVIEWS,
@@ -323,7 +323,7 @@ class FastV1(FastPath):
                 shapes.relationships.add_dicts(rows, pos)
         add_review = shapes.review
         for r in record.reviews or ():
-            created_at = ts(r.created_at, "review.createdAt")
+            created_at = ts_naive(r.created_at, "review.createdAt")
             add_review(_REVIEW_ROW(k, r, created_at))
         task_name = self._workflow(record.workflow, project_id, data_row_id, pos)
         self._label(record, task_name, k)
@@ -370,8 +370,8 @@ class FastV1(FastPath):
         benchmark = record.is_benchmark
         if benchmark is not None and type(benchmark) is not bool:
             benchmark = flag(benchmark, "Is Benchmark")
-        created_at = ts(record.created_at, "Created At")
-        updated_at = ts(record.updated_at, "Updated At")
+        created_at = ts_naive(record.created_at, "Created At")
+        updated_at = ts_naive(record.updated_at, "Updated At")
         self._shapes.label(_LABEL_ROW(k, record, created_at, updated_at, benchmark, skipped, task))
 
     def _objects(self, objects: list[_Object], k: int) -> None:

@@ -19,7 +19,7 @@ from msgspec import UNSET, UnsetType
 from labelbox_provider.exceptions import TransformError
 
 from .common import as_list, flag, open_ring, to_json
-from .common import ts as _ts
+from .common import ts_naive as _ts  # the tuples' timestamps: naive UTC (same instant)
 from .metadata import attachment_rows, metadata_rows
 from .typed import (
     Box,
