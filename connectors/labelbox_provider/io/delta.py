@@ -104,17 +104,6 @@ def table_uri(ledger: Ledger, table: str) -> str:
     return ledger.url(f"{DELTA_DIR}/{table}")
 
 
-def committed_batches(ledger: Ledger, *, since_seq: int = 0) -> list[BatchEntry]:
-    """The committed batches with ``seq > since_seq``, in commit order (the newest entry per
-    batch id).
-
-    The one place the Delta update learns what the ledger holds: the checkpoint's batch index
-    (``Ledger.batches``), which reads only the index segments holding such entries, so a
-    caught-up table costs the checkpoint alone, whatever the history.
-    """
-    return ledger.batches(since_seq=since_seq)
-
-
 @dataclass
 class DeltaUpdate:
     """What one update did: per table, the batches applied, and the tables rebuilt."""
@@ -141,11 +130,19 @@ class _Session:
     """One update of a project's Delta tables: the DuckDB connection over the current view,
     the committed batches, and the data rows each applied batch touches (read once)."""
 
-    def __init__(self, ledger: Ledger, storage_options: Mapping[str, Any] | None) -> None:
+    def __init__(
+        self,
+        ledger: Ledger,
+        storage_options: Mapping[str, Any] | None,
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
         self.ledger = ledger
         self.storage = dict(storage_options or {})
         self.options = delta_storage_options(ledger.url(""), storage_options)
-        self.checkpoint = ledger.checkpoint()  # read once: every table is brought up to it
+        # read once (or given): every table is brought up to it; the checkpoint's index is the
+        # one place the update learns what the ledger holds (Ledger.batches reads only the
+        # segments holding entries newer than a table's seq)
+        self.checkpoint = checkpoint if checkpoint is not None else ledger.checkpoint()
         self.last_seq = self.checkpoint.next_seq - 1  # every batch with seq <= this
         self._pending: dict[int, list[BatchEntry]] = {}
         self._con: duckdb.DuckDBPyConnection | None = None
@@ -390,10 +387,13 @@ def update_delta_tables(
     require_deltalake()
     from deltalake.exceptions import DeltaError
 
-    if compact_after is not None and raw_batches(ledger.checkpoint()) > compact_after:
+    cp = ledger.checkpoint()
+    compacting = compact_after is not None and raw_batches(cp) > compact_after
+    if compacting:
         _compact(ledger)
     result = DeltaUpdate()
-    session = _Session(ledger, storage_options)
+    # after a compaction the checkpoint changed: the session reads it again
+    session = _Session(ledger, storage_options, None if compacting else cp)
     try:
         for table in tables:
             _with_retries(session, table, result)
