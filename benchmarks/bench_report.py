@@ -136,8 +136,8 @@ class Report:
         if not any("End to end" in p for p in self.parts):
             self.parts.append(
                 "\n### End to end: emulator to committed batch (one catch-up run)\n\n"
-                "The emulator runs in the worker process (in-process server thread), so the RSS "
-                "is an upper bound for the worker.\n\n"
+                "The emulator is a process of its own (`labelbox-emulator serve`): wall time, "
+                "CPU time and peak RSS are the worker's alone.\n\n"
                 + _row(
                     [
                         "format",
