@@ -65,8 +65,8 @@ def install(probe: Probe) -> None:
             probe.pid = int(self.cur.fetchall()[0][0])
         probe.timed(" ".join(sql.split())[:110], lambda: execute(self, sql, params))
 
-    def timed_ingest(self: PostgresSession, table: str, reader: Any, schema: Any = None) -> None:
-        probe.timed(f"INGEST {table}", lambda: ingest(self, table, reader, schema), client=True)
+    def timed_ingest(self: PostgresSession, table: str, reader: Any, *schema: Any) -> None:
+        probe.timed(f"INGEST {table}", lambda: ingest(self, table, reader, *schema), client=True)
 
     PostgresSession.execute = timed_execute  # type: ignore[method-assign]
     PostgresSession.ingest = timed_ingest  # type: ignore[method-assign]
