@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 from labelbox_provider.io.batch import commit_batch
 from labelbox_provider.io.warehouse import BatchRef, load_batch
-from labelbox_provider.io.warehouse.postgres import PostgresWarehouse
+from labelbox_provider.io.warehouse.postgres import INDEXES, PostgresWarehouse
 from labelbox_provider.state.ledger import Ledger
 from labelbox_provider.state.windows import Window, batch_id_for
 from labelbox_provider.transforms.tables import SCHEMAS
@@ -146,8 +146,8 @@ def _commit(root: Path, work: Path, hour: int, objects: list[dict[str, Any]]) ->
 
 def test_objects_copied_for_accepted_labels_only(tmp_path: Path, pg_schema: str) -> None:
     """Label children go straight into the target: only rows of labels the batch makes
-    current (no orphan, nothing of an older batch loaded late), and a
-    column only the files have is added to the table."""
+    current (no orphan, nothing of an older batch loaded late), a column only the files
+    have is added to the table, and the tables' indexes exist after the first load."""
     root, work = tmp_path / "mirror", tmp_path / "work"
 
     def obj(label: str, feature: str, note: str | None = None) -> dict[str, Any]:
@@ -165,6 +165,10 @@ def test_objects_copied_for_accepted_labels_only(tmp_path: Path, pg_schema: str)
     with con.cursor() as cur:
         cur.execute(f'SELECT feature_id, note, points FROM "{pg_schema}".objects ORDER BY 1')
         rows = cur.fetchall()
+        cur.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (pg_schema,))
+        indexes = {r[0] for r in cur.fetchall()}
     con.close()
+    # the first load built the indexes after its rows were in; the second found them there
+    assert indexes >= {f"{t}_lbx_{n}" for t, keys in INDEXES.items() for n in range(len(keys))}
     points = [{"x": 1.0, "y": 2.5}]
     assert rows == [("new-a", "kept", points), ("new-b", None, points)]

@@ -109,6 +109,10 @@ class Warehouse(ABC):
         when given) before the merge joins it. A no-op unless the target needs it."""
         return None
 
+    def finish(self, s: Session) -> None:
+        """Last step of a load's transaction, after the merge (a no-op unless overridden)."""
+        return None
+
     def insert_accepted(
         self, s: Session, ledger: Ledger, table: str, paths: list[str], held: dict[str, str]
     ) -> None:
@@ -229,6 +233,7 @@ class Warehouse(ABC):
 
         plan = MergePlan(self.target, columns, nonempty)
         result = self._apply(s, plan, manifest, staged, children)
+        self.finish(s)
         self._record(s, manifest)
         return result
 
