@@ -5,7 +5,8 @@ The connection is described by an Airflow connection id (read through ``Postgres
 (``adbc-driver-postgresql``) to that server. A batch is streamed into temporary staging tables
 as Arrow record batches over binary ``COPY`` (``adbc_ingest``), one Parquet record batch at a
 time (bounded memory), then merged by key in the same transaction as everything else: a failed
-load leaves the warehouse unchanged.
+load leaves the warehouse unchanged. Label children skip staging: once the accepted labels are
+known, their files are copied straight into the target, filtered in Arrow.
 """
 
 from __future__ import annotations
