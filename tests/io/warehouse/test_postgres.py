@@ -10,15 +10,21 @@ import os
 import random
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from labelbox_provider.io.batch import commit_batch
 from labelbox_provider.io.warehouse import BatchRef, load_batch
-from labelbox_provider.io.warehouse.postgres import PostgresWarehouse
+from labelbox_provider.io.warehouse.postgres import INDEXES, PostgresWarehouse
+from labelbox_provider.state.ledger import Ledger
+from labelbox_provider.state.windows import Window, batch_id_for
 from labelbox_provider.transforms.tables import SCHEMAS
 
-from .warehouse_world import build_world, canonical, expected
+from .warehouse_world import T0, build_world, canonical, expected
 
 pytestmark = pytest.mark.integration
 
@@ -101,3 +107,68 @@ def test_failed_load_leaves_warehouse_unchanged(tmp_path: Path, pg_schema: str) 
         wh.load(BatchRef(str(root), "p1", manifests[1].batch_id))
     assert held(pg_schema) == before
     assert wh.loaded("p1") == {("p1", manifests[0].batch_id): manifests[0].attempt}
+
+
+def _commit(root: Path, work: Path, hour: int, objects: list[dict[str, Any]]) -> str:
+    """Commit a v1 batch (window ``hour``, extracted at the window's end) of data row d0 and
+    label l0 with ``objects``, whose file has one column the mirror's schema lacks (note)."""
+    window = Window(T0 + timedelta(hours=hour), T0 + timedelta(hours=hour + 1))
+    batch_id = batch_id_for("p1", window, "v1")
+    lineage = {"batch_id": batch_id, "extracted_at": window.end, "source_format": "v1"}
+    key = {"project_id": "p1", "data_row_id": "d0"}
+    rows = {
+        "data_rows": [{**key, "global_key": f"g{hour}"}],
+        "labels": [{**key, "label_id": "l0", "extra_json": f"h{hour}"}],
+        "objects": objects,
+    }
+    folder = work / f"b{hour}"
+    for table, items in rows.items():
+        schema = SCHEMAS[table]
+        if table == "objects":
+            schema = schema.append(pa.field("note", pa.string()))
+        (folder / table).mkdir(parents=True)
+        data = pa.Table.from_pylist([{**r, **lineage} for r in items], schema=schema)
+        pq.write_table(data, folder / table / "a.parquet")
+    commit_batch(
+        Ledger(str(root), "p1"),
+        staging_dir=folder,
+        batch_id=batch_id,
+        window=window,
+        source_format="v1",
+        export_id=None,
+        extracted_at=window.end,
+        counts={t: len(r) for t, r in rows.items()},
+        initial_start=T0,
+        mode="incremental",
+    )
+    return batch_id
+
+
+def test_objects_copied_for_accepted_labels_only(tmp_path: Path, pg_schema: str) -> None:
+    """Label children go straight into the target: only rows of labels the batch makes
+    current (no orphan, nothing of an older batch loaded late), a column only the files
+    have is added to the table, and the tables' indexes exist after the first load."""
+    root, work = tmp_path / "mirror", tmp_path / "work"
+
+    def obj(label: str, feature: str, note: str | None = None) -> dict[str, Any]:
+        return {"project_id": "p1", "data_row_id": "d0", "label_id": label,
+                "feature_id": feature, "note": note, "points": [{"x": 1.0, "y": 2.5}]}  # fmt: skip
+
+    newer = _commit(root, work, 5, [obj("l0", "new-a", "kept"), obj("l0", "new-b"), obj("lx", "x")])
+    older = _commit(root, work, 2, [obj("l0", "old-a", "stale")])
+    wh = PostgresWarehouse(CONN_ID, pg_schema)
+    wh.load(BatchRef(str(root), "p1", newer))
+    late = wh.load(BatchRef(str(root), "p1", older))  # older: its label is not accepted
+    assert late.labels_upserted == 0 and late.staged["objects"] == 1
+    assert held(pg_schema) == expected(root)
+    con = _connect()
+    with con.cursor() as cur:
+        cur.execute(f'SELECT feature_id, note, points FROM "{pg_schema}".objects ORDER BY 1')
+        rows = cur.fetchall()
+        cur.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", (pg_schema,))
+        indexes = {r[0] for r in cur.fetchall()}
+    con.close()
+    # the first load built the indexes after its rows were in; the second found them there
+    assert indexes >= {f"{t}_lbx_{n}" for t, keys in INDEXES.items() for n in range(len(keys))}
+    points = [{"x": 1.0, "y": 2.5}]
+    assert rows == [("new-a", "kept", points), ("new-b", None, points)]

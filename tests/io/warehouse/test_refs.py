@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from labelbox_provider.io.warehouse import warehouse_for
 from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
 from labelbox_provider.io.warehouse.pgcopy import for_ingest, pg_type
-from labelbox_provider.io.warehouse.postgres import PostgresWarehouse
+from labelbox_provider.io.warehouse.postgres import (
+    PostgresWarehouse,
+    _accepted,
+    _keep,
+    _label_keys,
+)
 from labelbox_provider.io.warehouse.refs import BatchRef, refs_from_conf, refs_from_events
 
 pytestmark = pytest.mark.unit
@@ -142,3 +149,29 @@ def test_pg_types() -> None:
         "JSONB",
         "JSONB",
     ]
+
+
+def test_child_rows_kept_only_for_accepted_label_keys() -> None:
+    """The Arrow filter of directly copied label children matches the SQL join: both key
+    parts equal, a null part never matches, and the parts cannot run into each other."""
+    keys = _label_keys(pa.array(["p1", "p1", "p"]), pa.array(["a", "b", "1c"]))
+    rows = pa.table(
+        {
+            "project_id": ["p1", "p1", "p1", None, "p2", "p", "p1"],
+            "label_id": ["a", "c", None, "a", "a", "1a", "b"],
+            "n": list(range(7)),
+        }
+    )
+    buf = io.BytesIO()
+    pq.write_table(rows, buf, row_group_size=3)
+    file = pq.ParquetFile(buf)
+    keep = _keep(file, keys)
+    assert keep.to_pylist() == [True, False, False, False, False, False, True]
+    out = list(_accepted(file.iter_batches(batch_size=3), keep))
+    assert [b.column("n").to_pylist() for b in out] == [[0], [6]]  # the empty batch is dropped
+    whole = list(_accepted(file.iter_batches(batch_size=3), pa.array([True] * 7)))
+    assert sum(b.num_rows for b in whole) == 7
+    no_label = pa.table({"project_id": ["p1"], "n": [1]})
+    buf = io.BytesIO()
+    pq.write_table(no_label, buf)
+    assert _keep(pq.ParquetFile(buf), keys).to_pylist() == [False]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +73,9 @@ class Warehouse(ABC):
     """A load target. Subclasses provide the session, table creation and staging."""
 
     schema: str  # schema (namespace) that holds the tables
+    # Label children the target inserts itself (insert_accepted) after the label merge, instead
+    # of staging them for the plan's INSERT ... SELECT. Empty: every table is staged.
+    direct: frozenset[str] = frozenset()
 
     def target(self, table: str) -> str:
         """Qualified, quoted name of a warehouse table."""
@@ -100,6 +103,23 @@ class Warehouse(ABC):
         for table, name, dtype in rows:
             found.setdefault(str(table), {})[str(name)] = str(dtype)
         return found
+
+    def analyze(self, s: Session, rel: str, columns: Sequence[str] = ()) -> None:
+        """Refresh the planner's statistics of the temp table ``rel`` (of ``columns`` only,
+        when given) before the merge joins it. A no-op unless the target needs it."""
+        return None
+
+    def finish(self, s: Session) -> None:
+        """Last step of a load's transaction, after the merge (a no-op unless overridden)."""
+        return None
+
+    def insert_accepted(
+        self, s: Session, ledger: Ledger, table: str, paths: list[str], held: dict[str, str]
+    ) -> None:
+        """Insert into the label child ``table`` (one of :attr:`direct`) the rows of ``paths``
+        whose label is in ``LAB_ACC``: what the plan's INSERT would take from a staging table.
+        Columns found in the files but not in the target are added to the target first."""
+        raise NotImplementedError(f"{type(self).__name__} stages every table")
 
     @abstractmethod
     def stage(
@@ -188,10 +208,14 @@ class Warehouse(ABC):
         held = self.columns(s)
         columns: dict[str, list[str]] = {}
         staged: dict[str, int] = {}
+        direct: dict[str, list[str]] = {}  # inserted after the label merge, not staged
         for table in TABLES:
             files = manifest.files_for(table)
-            columns[table] = self.stage(s, ledger, table, [f.path for f in files], held[table])
+            paths = [f.path for f in files]
             staged[table] = sum(f.rows for f in files)
+            if table in self.direct and paths:
+                direct[table], paths = paths, []
+            columns[table] = self.stage(s, ledger, table, paths, held[table])
         s.execute(
             f"CREATE TEMP TABLE {BATCH} (project_id TEXT, batch_id TEXT, "
             "extracted_at TIMESTAMP WITH TIME ZONE)"
@@ -200,13 +224,26 @@ class Warehouse(ABC):
             f"INSERT INTO {BATCH} VALUES (?, ?, ?)",
             (manifest.project_id, manifest.batch_id, manifest.extracted_at),
         )
-        nonempty = {t for t, n in staged.items() if n}
-        result = self._apply(s, MergePlan(self.target, columns, nonempty), manifest, staged)
+        self.analyze(s, BATCH)
+        nonempty = {t for t, n in staged.items() if n and t not in direct}
+
+        def children() -> None:
+            for table, paths in direct.items():
+                self.insert_accepted(s, ledger, table, paths, held[table])
+
+        plan = MergePlan(self.target, columns, nonempty)
+        result = self._apply(s, plan, manifest, staged, children)
+        self.finish(s)
         self._record(s, manifest)
         return result
 
     def _apply(
-        self, s: Session, plan: MergePlan, manifest: Manifest, staged: dict[str, int]
+        self,
+        s: Session,
+        plan: MergePlan,
+        manifest: Manifest,
+        staged: dict[str, int],
+        children: Callable[[], None],
     ) -> LoadResult:
         for stmt in plan.raw_statements():
             s.execute(stmt)
@@ -218,6 +255,7 @@ class Warehouse(ABC):
             dropped = _count(s, LAB_DROP) - _count(s, LAB_DROP_KEPT)
             for stmt in plan.label_statements() + plan.data_row_statements():
                 s.execute(stmt)
+            children()  # the direct label children, where the plan would have inserted them
         if staged["tombstones"]:
             s.execute(f"CREATE TEMP TABLE {LAB_TOMB} AS {plan.tombstone_select()}")
             tombed = _count(s, LAB_TOMB)
