@@ -104,6 +104,11 @@ class Warehouse(ABC):
             found.setdefault(str(table), {})[str(name)] = str(dtype)
         return found
 
+    def begin(self, s: Session) -> None:
+        """First step of a writing transaction (a load, or creating the tables): a no-op
+        unless the target needs one (PostgreSQL takes its lock and creates the schema)."""
+        return None
+
     def analyze(self, s: Session, rel: str, columns: Sequence[str] = ()) -> None:
         """Refresh the planner's statistics of the temp table ``rel`` (of ``columns`` only,
         when given) before the merge joins it. A no-op unless the target needs it."""
@@ -153,6 +158,7 @@ class Warehouse(ABC):
             )
         self.prepare()
         with self.session() as s:
+            self.begin(s)
             if not force and self._attempt_loaded(s, manifest):
                 return LoadResult(manifest.batch_id, manifest.project_id, skipped=True)
             return self._merge(s, ledger, manifest)
@@ -190,6 +196,7 @@ class Warehouse(ABC):
         if getattr(self, "_prepared", False):
             return
         with self.session() as s:
+            self.begin(s)
             for table in TABLES:
                 self.ensure_table(s, table, table_schema(table))
             for name, ddl in BOOKKEEPING_DDL.items():

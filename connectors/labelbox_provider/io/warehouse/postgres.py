@@ -44,6 +44,7 @@ SESSION_SETTINGS = (
     "SET jit = off",
     "SET default_statistics_target = 10",
 )
+LOCK_PREFIX = "labelbox_provider.warehouse:"  # + schema: the advisory lock writers take turns on
 LIBPQ_EXTRAS = ("sslmode", "sslcert", "sslkey", "sslrootcert", "connect_timeout", "options")
 _PARAM = re.compile(r"\?")
 # The columns the merge joins, filters and deduplicates staging tables on: the only ones whose
@@ -166,7 +167,6 @@ class PostgresWarehouse(Warehouse):
             s = PostgresSession(conn)
             for setting in SESSION_SETTINGS:
                 s.execute(setting)
-            s.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
             try:
                 yield s
             except BaseException:
@@ -175,6 +175,17 @@ class PostgresWarehouse(Warehouse):
             conn.commit()
         finally:
             conn.close()
+
+    def begin(self, s: Session) -> None:
+        """Take the warehouse's lock (a transaction-level advisory lock named after the schema),
+        then create the schema when missing. Writers of one schema take turns: a second load,
+        or a second first load creating the same tables and indexes, waits for the first to
+        commit instead of failing on a duplicate name or deadlocking."""
+        s.fetchall(
+            "SELECT count(*) FROM (SELECT pg_advisory_xact_lock(hashtext(?))) AS t",
+            (f"{LOCK_PREFIX}{self.schema}",),
+        )
+        s.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(self.schema)}")
 
     def ensure_table(self, s: Session, table: str, schema: pa.Schema) -> None:
         """Create ``table`` (types from :func:`pg_type`) when missing; its indexes are built by
