@@ -18,7 +18,8 @@ from msgspec import UNSET, UnsetType
 
 from labelbox_provider.exceptions import TransformError
 
-from .common import as_list, flag, open_ring, to_json
+from .buffers import RowBuffers
+from .common import RecordContext, as_list, flag, open_ring, to_json
 from .common import ts_naive as _ts  # the tuples' timestamps: naive UTC (same instant)
 from .metadata import attachment_rows, metadata_rows
 from .typed import (
@@ -36,7 +37,7 @@ from .typed import (
     media_columns,
     question_rows,
 )
-from .v2 import is_inline_conversation, review_row, workflow_step_row
+from .v2 import is_inline_conversation, review_row
 from .v2_annotations import relationship_row
 
 
@@ -116,6 +117,16 @@ class _Label(Strict):
     annotations: _Annotations | None = None
 
 
+class _Step(Strict):
+    action: str | None = None
+    created_at: str | None = None
+    created_by: str | None = None
+    previous_task_id: str | None = None
+    previous_task_name: str | None = None
+    next_task_id: str | None = None
+    next_task_name: str | None = None
+
+
 class _ProjectDetails(Strict):
     ontology_id: str | None = None
     task_name: str | None = None
@@ -124,7 +135,7 @@ class _ProjectDetails(Strict):
     workflow_status: str | None = None
     priority: Int64 | None = None
     consensus_expected_label_count: Int64 | None = None
-    workflow_history: Any = None
+    workflow_history: list[_Step] | None = None
 
 
 class _Project(Strict):
@@ -275,6 +286,20 @@ _DATA_ROW_ROW = _DATA_ROW.row(
     "pos",
     **_DATA_ROW_COLUMNS,
 )
+_STEP_COLUMNS = {  # s the step
+    "project_id": "project_id",
+    "data_row_id": "data_row_id",
+    "position": "i",
+    "action": "s.action",
+    "created_by": "s.created_by",
+    "created_at": "created_at",
+    "previous_task_id": "s.previous_task_id",
+    "previous_task_name": "s.previous_task_name",
+    "next_task_id": "s.next_task_id",
+    "next_task_name": "s.next_task_name",
+}
+_STEP = Layout("workflow_history", _STEP_COLUMNS)
+_STEP_ROW = _STEP.row("pos, project_id, data_row_id, i, s, created_at", "pos", **_STEP_COLUMNS)
 _NO_DETAILS = _Details()
 _NO_PROJECT_DETAILS = _ProjectDetails()
 _NO_LABEL_DETAILS = _LabelDetails()
@@ -303,6 +328,10 @@ class FastV2(FastPath):
     TREE = _TREE
     QUESTION_ROWS = _QUESTION_ROWS
 
+    def __init__(self, sink: RowBuffers, ctx: RecordContext) -> None:
+        super().__init__(sink, ctx)
+        self._step = sink.tables["workflow_history"].shape(_STEP.columns).append
+
     def _rows(self, record: V2Record, pos: int) -> None:
         data_row_id = record.data_row.id
         if not data_row_id:
@@ -313,9 +342,10 @@ class FastV2(FastPath):
         self._data_row(record, project_id, project, len(labels), pos)
         for label in labels:
             self._label(record, project_id, project, label, pos)
-        history = as_list(details.workflow_history, "workflow_history")
-        steps = [workflow_step_row(s, project_id, data_row_id, i) for i, s in enumerate(history)]
-        self._shapes.workflow.add_dicts(steps, pos)
+        add = self._step
+        for i, s in enumerate(details.workflow_history or ()):
+            created_at = _ts(s.created_at, "step.created_at")
+            add(_STEP_ROW(pos, project_id, data_row_id, i, s, created_at))
 
     def _project(self, record: V2Record) -> tuple[str, _Project]:
         projects = record.projects or {}
