@@ -21,7 +21,7 @@ from labelbox_provider.exceptions import TransformError
 from .buffers import RowBuffers
 from .common import RecordContext, as_list, flag, open_ring, to_json
 from .common import ts_naive as _ts  # the tuples' timestamps: naive UTC (same instant)
-from .metadata import attachment_rows, metadata_rows
+from .metadata import attachment_rows, field_kind, field_values
 from .typed import (
     Box,
     FastPath,
@@ -286,6 +286,23 @@ _DATA_ROW_ROW = _DATA_ROW.row(
     "pos",
     **_DATA_ROW_COLUMNS,
 )
+_FIELD_KEYS = frozenset({"schema_id", "schema_name", "schema_kind", "value"})  # v2's spelling
+_FIELD_VALUES = ("value", "value_number", "value_datetime", "value_enum", "value_enum_id")
+_FIELD = Layout(
+    "metadata",
+    ("project_id", "data_row_id", "position", "schema_id", "name", "kind", *_FIELD_VALUES),
+)
+_FIELD_ROW = _FIELD.row(
+    "pos, project_id, data_row_id, i, f, kind, v",
+    "pos",
+    project_id="project_id",
+    data_row_id="data_row_id",
+    position="i",
+    schema_id="f.get('schema_id')",
+    name="f.get('schema_name')",
+    kind="kind",
+    **{c: f"v.get({c!r})" for c in _FIELD_VALUES},
+)
 _STEP_COLUMNS = {  # s the step
     "project_id": "project_id",
     "data_row_id": "data_row_id",
@@ -331,6 +348,7 @@ class FastV2(FastPath):
     def __init__(self, sink: RowBuffers, ctx: RecordContext) -> None:
         super().__init__(sink, ctx)
         self._step = sink.tables["workflow_history"].shape(_STEP.columns).append
+        self._field = sink.tables["metadata"].shape(_FIELD.columns).append
 
     def _rows(self, record: V2Record, pos: int) -> None:
         data_row_id = record.data_row.id
@@ -378,8 +396,7 @@ class FastV2(FastPath):
         attachments_json, embeddings_json = to_json(record.attachments), to_json(record.embeddings)
         tables, data_row_id = self.sink.tables, row.id
         if record.metadata_fields:
-            rows = metadata_rows(record.metadata_fields, project_id, data_row_id)
-            tables["metadata"].add_dicts(rows, pos)
+            self._fields(record.metadata_fields, project_id, data_row_id, pos)
         if record.attachments:
             rows = attachment_rows(record.attachments, project_id, data_row_id)
             tables["attachments"].add_dicts(rows, pos)
@@ -408,6 +425,24 @@ class FastV2(FastPath):
                 label_count,
             )
         )
+
+    def _fields(self, fields: Any, project_id: str, data_row_id: str, pos: int) -> None:
+        """Metadata rows of fields spelt as v2 exports them, string ids (others: the row
+        function's :func:`.metadata.metadata_rows`)."""
+        if type(fields) is not list:
+            raise TransformError("metadata fields: the row function's")
+        add = self._field
+        for i, f in enumerate(fields):
+            if type(f) is not dict or not _FIELD_KEYS.issuperset(f):
+                raise TransformError("metadata field: the row function's")
+            sid, name = f.get("schema_id"), f.get("schema_name")
+            if (sid is not None and type(sid) is not str) or (
+                name is not None and type(name) is not str
+            ):
+                raise TransformError("metadata field ids: the row function's")
+            value = f.get("value")
+            kind = field_kind(f.get("schema_kind"), value)
+            add(_FIELD_ROW(pos, project_id, data_row_id, i, f, kind, field_values(kind, value)))
 
     def _label(
         self,
