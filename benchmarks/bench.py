@@ -15,7 +15,9 @@ Environment: BENCH_SCALE (small | medium | full), BENCH_RUNS (rounds, default 3)
 BENCH_WORKDIR (input files, default /tmp/lbx-bench), BENCH_DLT_PYTHON (default
 .venv-dlt/bin/python), BENCH_ONLY (comma list of sections: flatten,e2e,incremental,video,
 warehouse), BENCH_FLATTEN_SIZES (comma list of label counts replacing the scale's flatten
-sizes, e.g. ``200000``), BENCH_RESULTS (default benchmarks/RESULTS.md). RESULTS.md states the
+sizes, e.g. ``200000``), BENCH_CONTENDERS (comma list of the flatten section's contenders:
+flatten,floor,pandas,dlt; the flattener always runs), BENCH_RESULTS (default
+benchmarks/RESULTS.md). RESULTS.md states the
 command line with every ``BENCH_*`` variable that was set, so the run can be repeated.
 """
 
@@ -48,6 +50,7 @@ SCALES: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 LATENCY = 0.2  # seconds per frames file: a signed-URL fetch across an ocean, first byte
 PY = sys.executable
+CONTENDERS = "flatten,floor,pandas,dlt"  # the flatten section's, BENCH_CONTENDERS
 CASES = str(HERE / "bench_cases.py")
 
 
@@ -143,6 +146,7 @@ def one_line(src: Path, dest: Path) -> None:
 def flatten_section(report: Report, scale: dict[str, Any], runs: int, workdir: Path) -> None:
     """Flatten against the decode floor, pandas and dlt, per size and layout."""
     dlt_py = os.environ.get("BENCH_DLT_PYTHON", str(HERE.parent / ".venv-dlt" / "bin" / "python"))
+    contenders = set(os.environ.get("BENCH_CONTENDERS", CONTENDERS).split(","))
     for labels in scale["flatten"]:
         files = inputs(workdir, labels)
         for layout, src in files.items():
@@ -152,11 +156,15 @@ def flatten_section(report: Report, scale: dict[str, Any], runs: int, workdir: P
                 flatten += ["--project", v2_project(src)]
             cmds = {"flatten (this provider)": flatten}
             floor = files["v2 NDJSON"] if layout.startswith("v2") else files["v1 one per line"]
-            cmds["msgspec decode floor"] = [PY, CASES, "decode", "--src", str(floor)]
+            if "floor" in contenders:
+                cmds["msgspec decode floor"] = [PY, CASES, "decode", "--src", str(floor)]
             if labels <= scale["contenders_up_to"]:
                 case = "pandas_v2" if layout.startswith("v2") else "pandas_v1"
-                cmds["pandas json_normalize"] = [PY, CASES, case, "--src", str(src), "--out", out]
-                if Path(dlt_py).exists():
+                if "pandas" in contenders:
+                    cmds["pandas json_normalize"] = [
+                        PY, CASES, case, "--src", str(src), "--out", out,
+                    ]  # fmt: skip
+                if "dlt" in contenders and Path(dlt_py).exists():
                     cmds["dlt (filesystem, Parquet)"] = [
                         dlt_py, str(HERE / "dlt_contender.py"), "--src", str(src),
                         "--out", out + "-dlt",

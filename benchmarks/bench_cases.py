@@ -33,11 +33,14 @@ HERE = Path(__file__).resolve().parent
 
 def flatten(args: argparse.Namespace) -> dict[str, Any]:
     """``flatten_file`` (decode + flatten + Parquet, every table), as the pipeline runs it."""
-    import pandas  # noqa: F401  (pyarrow imports it at its first conversion: not measured)
+    # the provider before pandas (which loads pyarrow), as in a task: Arrow's default pool is
+    # then the provider's (see labelbox_provider/__init__.py)
     from labelbox_provider.io.flatten import flatten_file
     from labelbox_provider.transforms import Lineage
 
     lineage = Lineage(args.project, "bench", datetime.now(UTC), None, None)
+    import pandas  # noqa: F401  (pyarrow imports it at its first conversion: not measured)
+
     start, cpu0 = time.perf_counter(), time.process_time()
     counts = flatten_file(args.src, args.out, lineage)
     return {

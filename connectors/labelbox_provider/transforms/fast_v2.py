@@ -18,9 +18,10 @@ from msgspec import UNSET, UnsetType
 
 from labelbox_provider.exceptions import TransformError
 
-from .common import as_list, flag, open_ring, to_json
+from .buffers import RowBuffers
+from .common import RecordContext, as_list, flag, open_ring, to_json
 from .common import ts_naive as _ts  # the tuples' timestamps: naive UTC (same instant)
-from .metadata import attachment_rows, metadata_rows
+from .metadata import attachment_rows, field_kind, field_values
 from .typed import (
     Box,
     FastPath,
@@ -36,7 +37,7 @@ from .typed import (
     media_columns,
     question_rows,
 )
-from .v2 import is_inline_conversation, review_row, workflow_step_row
+from .v2 import is_inline_conversation, review_row
 from .v2_annotations import relationship_row
 
 
@@ -116,6 +117,16 @@ class _Label(Strict):
     annotations: _Annotations | None = None
 
 
+class _Step(Strict):
+    action: str | None = None
+    created_at: str | None = None
+    created_by: str | None = None
+    previous_task_id: str | None = None
+    previous_task_name: str | None = None
+    next_task_id: str | None = None
+    next_task_name: str | None = None
+
+
 class _ProjectDetails(Strict):
     ontology_id: str | None = None
     task_name: str | None = None
@@ -124,7 +135,7 @@ class _ProjectDetails(Strict):
     workflow_status: str | None = None
     priority: Int64 | None = None
     consensus_expected_label_count: Int64 | None = None
-    workflow_history: Any = None
+    workflow_history: list[_Step] | None = None
 
 
 class _Project(Strict):
@@ -275,6 +286,37 @@ _DATA_ROW_ROW = _DATA_ROW.row(
     "pos",
     **_DATA_ROW_COLUMNS,
 )
+_FIELD_KEYS = frozenset({"schema_id", "schema_name", "schema_kind", "value"})  # v2's spelling
+_FIELD_VALUES = ("value", "value_number", "value_datetime", "value_enum", "value_enum_id")
+_FIELD = Layout(
+    "metadata",
+    ("project_id", "data_row_id", "position", "schema_id", "name", "kind", *_FIELD_VALUES),
+)
+_FIELD_ROW = _FIELD.row(
+    "pos, project_id, data_row_id, i, f, kind, v",
+    "pos",
+    project_id="project_id",
+    data_row_id="data_row_id",
+    position="i",
+    schema_id="f.get('schema_id')",
+    name="f.get('schema_name')",
+    kind="kind",
+    **{c: f"v.get({c!r})" for c in _FIELD_VALUES},
+)
+_STEP_COLUMNS = {  # s the step
+    "project_id": "project_id",
+    "data_row_id": "data_row_id",
+    "position": "i",
+    "action": "s.action",
+    "created_by": "s.created_by",
+    "created_at": "created_at",
+    "previous_task_id": "s.previous_task_id",
+    "previous_task_name": "s.previous_task_name",
+    "next_task_id": "s.next_task_id",
+    "next_task_name": "s.next_task_name",
+}
+_STEP = Layout("workflow_history", _STEP_COLUMNS)
+_STEP_ROW = _STEP.row("pos, project_id, data_row_id, i, s, created_at", "pos", **_STEP_COLUMNS)
 _NO_DETAILS = _Details()
 _NO_PROJECT_DETAILS = _ProjectDetails()
 _NO_LABEL_DETAILS = _LabelDetails()
@@ -303,6 +345,11 @@ class FastV2(FastPath):
     TREE = _TREE
     QUESTION_ROWS = _QUESTION_ROWS
 
+    def __init__(self, sink: RowBuffers, ctx: RecordContext) -> None:
+        super().__init__(sink, ctx)
+        self._step = sink.tables["workflow_history"].shape(_STEP.columns).append
+        self._field = sink.tables["metadata"].shape(_FIELD.columns).append
+
     def _rows(self, record: V2Record, pos: int) -> None:
         data_row_id = record.data_row.id
         if not data_row_id:
@@ -313,9 +360,10 @@ class FastV2(FastPath):
         self._data_row(record, project_id, project, len(labels), pos)
         for label in labels:
             self._label(record, project_id, project, label, pos)
-        history = as_list(details.workflow_history, "workflow_history")
-        steps = [workflow_step_row(s, project_id, data_row_id, i) for i, s in enumerate(history)]
-        self._shapes.workflow.add_dicts(steps, pos)
+        add = self._step
+        for i, s in enumerate(details.workflow_history or ()):
+            created_at = _ts(s.created_at, "step.created_at")
+            add(_STEP_ROW(pos, project_id, data_row_id, i, s, created_at))
 
     def _project(self, record: V2Record) -> tuple[str, _Project]:
         projects = record.projects or {}
@@ -348,8 +396,7 @@ class FastV2(FastPath):
         attachments_json, embeddings_json = to_json(record.attachments), to_json(record.embeddings)
         tables, data_row_id = self.sink.tables, row.id
         if record.metadata_fields:
-            rows = metadata_rows(record.metadata_fields, project_id, data_row_id)
-            tables["metadata"].add_dicts(rows, pos)
+            self._fields(record.metadata_fields, project_id, data_row_id, pos)
         if record.attachments:
             rows = attachment_rows(record.attachments, project_id, data_row_id)
             tables["attachments"].add_dicts(rows, pos)
@@ -378,6 +425,24 @@ class FastV2(FastPath):
                 label_count,
             )
         )
+
+    def _fields(self, fields: Any, project_id: str, data_row_id: str, pos: int) -> None:
+        """Metadata rows of fields spelt as v2 exports them, string ids (others: the row
+        function's :func:`.metadata.metadata_rows`)."""
+        if type(fields) is not list:
+            raise TransformError("metadata fields: the row function's")
+        add = self._field
+        for i, f in enumerate(fields):
+            if type(f) is not dict or not _FIELD_KEYS.issuperset(f):
+                raise TransformError("metadata field: the row function's")
+            sid, name = f.get("schema_id"), f.get("schema_name")
+            if (sid is not None and type(sid) is not str) or (
+                name is not None and type(name) is not str
+            ):
+                raise TransformError("metadata field ids: the row function's")
+            value = f.get("value")
+            kind = field_kind(f.get("schema_kind"), value)
+            add(_FIELD_ROW(pos, project_id, data_row_id, i, f, kind, field_values(kind, value)))
 
     def _label(
         self,

@@ -43,7 +43,7 @@ def metadata_rows(fields: Any, project_id: str, data_row_id: str) -> Iterator[Ro
     for position, item in enumerate(as_list(fields, "metadata fields")):
         entry = as_dict(item, "metadata field")
         value = entry.get("value")
-        kind = _kind(entry.get("schema_kind", entry.get("schemaKind")), value)
+        kind = field_kind(entry.get("schema_kind", entry.get("schemaKind")), value)
         row: Row = {
             "project_id": project_id,
             "data_row_id": data_row_id,
@@ -60,11 +60,12 @@ def metadata_rows(fields: Any, project_id: str, data_row_id: str) -> Iterator[Ro
             "value_enum_id": None,
             "extra_json": extra_json(entry, _FIELD_KNOWN),
         }
-        row.update(_typed(kind, value))
+        row.update(field_values(kind, value))
         yield row
 
 
-def _kind(exported: Any, value: Any) -> str:
+def field_kind(exported: Any, value: Any) -> str:
+    """The kind of a field: its exported ``schema_kind`` if any, else from its value."""
     if isinstance(exported, str) and exported:
         name = exported.lower().removeprefix("custommetadata")
         return _KINDS.get(name, name)
@@ -87,7 +88,7 @@ def _parses(value: str) -> bool:
     return True
 
 
-def _typed(kind: str, value: Any) -> Row:
+def field_values(kind: str, value: Any) -> Row:
     """The value columns of one field: text always, the typed column of its kind."""
     as_text = value if isinstance(value, str) else to_json(value)
     if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
