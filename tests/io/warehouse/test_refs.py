@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from labelbox_provider.io.warehouse import warehouse_for
+from labelbox_provider.io.warehouse import postgres, warehouse_for
 from labelbox_provider.io.warehouse.duckdb import DuckDBWarehouse
 from labelbox_provider.io.warehouse.pgcopy import for_ingest, pg_type
 from labelbox_provider.io.warehouse.postgres import (
@@ -151,7 +151,7 @@ def test_pg_types() -> None:
     ]
 
 
-def test_child_rows_kept_only_for_accepted_label_keys() -> None:
+def test_child_rows_kept_only_for_accepted_label_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """The Arrow filter of directly copied label children matches the SQL join: both key
     parts equal, a null part never matches, and the parts cannot run into each other."""
     keys = _label_keys(pa.array(["p1", "p1", "p"]), pa.array(["a", "b", "1c"]))
@@ -167,6 +167,8 @@ def test_child_rows_kept_only_for_accepted_label_keys() -> None:
     file = pq.ParquetFile(buf)
     keep = _keep(file, keys)
     assert keep.to_pylist() == [True, False, False, False, False, False, True]
+    monkeypatch.setattr(postgres, "KEY_ROWS", 2)  # the keys read in chunks: the same mask
+    assert _keep(file, keys).to_pylist() == keep.to_pylist()
     out = list(_accepted(file.iter_batches(batch_size=3), keep))
     assert [b.column("n").to_pylist() for b in out] == [[0], [6]]  # the empty batch is dropped
     whole = list(_accepted(file.iter_batches(batch_size=3), pa.array([True] * 7)))

@@ -30,6 +30,7 @@ from labelbox_provider.state.ledger import Ledger
 if TYPE_CHECKING:
     from airflow.providers.common.sql.hooks.sql import DbApiHook
 
+KEY_ROWS = 131_072  # rows per chunk of a child file's key columns matched against the labels
 COPY_ROWS = 10_000  # rows per Parquet record batch streamed into the one COPY of a file
 # The staging tables are temporary: held in the session's local buffers (temp_buffers, 8 MB by
 # default, settable only before the first temp table is touched), and sorted and hashed by the
@@ -300,9 +301,11 @@ def _keep(file: pq.ParquetFile, keys: pa.Array) -> pa.Array:
     as in the SQL join). Reads only the two key columns."""
     if not {"project_id", "label_id"} <= set(file.schema_arrow.names):
         return pa.array([False] * file.metadata.num_rows)
-    both = file.read(columns=["project_id", "label_id"])
-    mine = _label_keys(*(both.column(n).combine_chunks() for n in ("project_id", "label_id")))
-    return pc.fill_null(pc.is_in(mine, value_set=keys), False)
+    masks = []  # one bit per row; the key strings are built a chunk at a time (bounded memory)
+    for both in file.iter_batches(batch_size=KEY_ROWS, columns=["project_id", "label_id"]):
+        mine = _label_keys(both.column("project_id"), both.column("label_id"))
+        masks.append(pc.fill_null(pc.is_in(mine, value_set=keys), False))
+    return pa.concat_arrays(masks) if masks else pa.array([], pa.bool_())
 
 
 def _accepted(batches: Iterator[pa.RecordBatch], keep: pa.Array) -> Iterator[pa.RecordBatch]:
