@@ -112,7 +112,8 @@ class Report:
             lines.append(
                 f"\npandas and dlt not run at {labels:,} labels: scale {self.scale} runs them up "
                 f"to {self.sizes['contenders_up_to']:,} labels (at 2,000,000 pandas needs ~120 GB "
-                "and dlt about an hour of CPU; see docs/performance.md)."
+                "and dlt ten times its 200,000-label CPU time, 30-36 min per layout here; see "
+                "docs/performance.md)."
             )
         lines.append(f"\nflattener peak RSS {base['rss_mb']:.0f} MB (target < 300 MB)")
         self.parts.append("\n".join(lines))
