@@ -215,6 +215,7 @@ def _events(path: Path) -> list[dict[str, Any]]:
 
 
 _TRIGGER_LOG = re.compile(r"attempt=(\d+)\.log\.trigger\.(\d+)\.log")
+TRIGGERER_OUTPUT = "triggerer.log"  # the triggerer component's own output (JSON lines)
 
 
 def deferrals(logs: Path) -> dict[str, dict[str, Any]]:
@@ -225,7 +226,15 @@ def deferrals(logs: Path) -> dict[str, dict[str, Any]]:
     ``deferred`` (how often the task paused as DEFERRED), ``task_text`` (the attempts' text),
     ``committed`` (batch ids the resumed task committed) and ``fired``: one entry per trigger
     that fired and completed, ``{"job_id", "status", "export_id", "batch_id"}``.
+
+    A trigger's last lines can miss its file: the triggerer's supervisor closes the file when the
+    runner reports the trigger finished, and that report and the log lines come over two sockets
+    in no fixed order, so "Trigger fired event" and "trigger completed" written just before the
+    report go to the triggerer's own output instead (under load, seen in CI). Those lines name
+    the trigger (``dag/run/task/map index/try (ID n)``), so they are matched back to the try's
+    trigger file, whose name gives the triggerer job.
     """
+    spilled = _events(logs / TRIGGERER_OUTPUT) if (logs / TRIGGERER_OUTPUT).is_file() else []
     out: dict[str, dict[str, Any]] = {}
     folders = logs.glob(f"dag_id={INCREMENTAL}/run_id=*/task_id=mirror/map_index=*")
     for folder in sorted(folders):
@@ -233,7 +242,9 @@ def deferrals(logs: Path) -> dict[str, dict[str, Any]]:
         for path in sorted(folder.iterdir()):
             trigger = _TRIGGER_LOG.fullmatch(path.name)
             if trigger is not None:
-                facts["fired"] += _fired(_events(path), int(trigger.group(2)))
+                prefix = _trigger_prefix(folder.relative_to(logs), int(trigger.group(1)))
+                mine = [e for e in spilled if str(e.get("name", "")).startswith(prefix)]
+                facts["fired"] += _fired(_events(path) + mine, int(trigger.group(2)))
             elif re.fullmatch(r"attempt=\d+\.log", path.name):
                 events = _events(path)
                 facts["task_text"] += path.read_text(errors="replace")
@@ -247,6 +258,17 @@ def deferrals(logs: Path) -> dict[str, dict[str, Any]]:
                 ]
         out[str(folder.relative_to(logs))] = facts
     return out
+
+
+def _trigger_prefix(folder: Path, attempt: int) -> str:
+    """How the triggerer names the triggers of one try: ``dag/run/task/map index/try (ID ``."""
+    parts = dict(part.split("=", 1) for part in folder.parts)
+    return (
+        "/".join(
+            [parts["dag_id"], parts["run_id"], parts["task_id"], parts["map_index"], str(attempt)]
+        )
+        + " (ID "
+    )
 
 
 def _fired(events: list[dict[str, Any]], job_id: int) -> list[dict[str, Any]]:

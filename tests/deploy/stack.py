@@ -190,7 +190,9 @@ class AirflowStack:
             comp("api-server", "api-server", "--port", str(self.api_port), "--workers", "1"),
             comp("scheduler", "scheduler"),
             comp("dag-processor", "dag-processor"),
-            comp("triggerer", "triggerer"),
+            # JSON lines: a trigger's last lines can land here rather than in its own file
+            # (scenario.deferrals reads them back by the trigger's name)
+            comp("triggerer", "triggerer", AIRFLOW__LOGGING__JSON_LOGS="True"),
         ]
         for i in range(1, self.celery_workers + 1 if self.executor == "CeleryExecutor" else 1):
             port = {"AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port())}

@@ -75,6 +75,35 @@ def test_a_trigger_that_fired_but_never_completed_is_not_counted(tmp_path: Path)
     assert next(iter(sc.deferrals(tmp_path).values()))["fired"] == []
 
 
+def test_a_trigger_whose_last_lines_went_to_the_triggerer_output_is_counted(
+    tmp_path: Path,
+) -> None:
+    """The triggerer closes a trigger's file when the runner reports it finished; lines that
+    arrive after that report go to the triggerer's own output, named by the trigger."""
+    folder = _ti_folder(tmp_path, 0)
+    _jsonl(folder / "attempt=2.log", {"event": "Pausing task as DEFERRED. "})
+    run = "manual__2026-12-02T14:52:01+00:00"
+    name = f"{sc.INCREMENTAL}/{run}/mirror/0/2 (ID 9)"
+    _jsonl(folder / "attempt=2.log.trigger.4.log", {"event": f"trigger {name} starting"})
+    payload = {"status": "success", "export_id": "cn0tp", "batch_id": BATCH}
+    fired = {"event": "Trigger fired event", "name": name, "result": f"TriggerEvent<{payload}>"}
+    other = {**fired, "name": f"{sc.INCREMENTAL}/{run}/mirror/0/1 (ID 8)"}  # another try's
+    _jsonl(
+        tmp_path / sc.TRIGGERER_OUTPUT,
+        {"event": "Starting the triggerer"},
+        fired,
+        other,
+        {"event": "trigger completed", "name": other["name"]},
+        {"event": "trigger completed", "name": name},
+    )
+    facts = next(iter(sc.deferrals(tmp_path).values()))
+    assert facts["fired"] == [
+        {"job_id": 4, "status": "success", "export_id": "cn0tp", "batch_id": BATCH}
+    ]
+    (tmp_path / sc.TRIGGERER_OUTPUT).write_text(json.dumps(fired) + "\n")  # never completed
+    assert next(iter(sc.deferrals(tmp_path).values()))["fired"] == []
+
+
 def test_secret_hits_finds_a_needle_in_any_file_and_does_not_echo_it(tmp_path: Path) -> None:
     key = "lbx-key-0123456789abcdef"
     nested = tmp_path / "dag_id=x" / "run_id=y"
