@@ -316,6 +316,15 @@ def test_a_worker_that_crashes_leaves_no_part_files(
     assert [proc.poll() for proc in workers] == [3]
 
 
+def test_what_the_worker_prints_does_not_disturb_its_outcome(
+    own_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _inject(tmp_path, monkeypatch, "print('chatter on stdout')\n")
+    src = write(tmp_path / "export", "v1_lines", v1_records(own_fixtures))
+    both(src, tmp_path)
+    assert split_happened(tmp_path / "two")
+
+
 def test_a_worker_error_is_raised_and_leaves_no_part_files(
     own_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: list[Any]
 ) -> None:
@@ -348,7 +357,7 @@ def test_a_failure_here_kills_the_worker_and_leaves_no_part_files(
     assert workers[0].poll() is not None  # killed and waited for, not left running
 
 
-@pytest.mark.parametrize("bad", [0, 3, "2", True, 1.5])
+@pytest.mark.parametrize("bad", [0, 3, "2", True, 1.5, 2.0])
 def test_processes_must_be_none_1_or_2(bad: object, tmp_path: Path) -> None:
     with pytest.raises(LabelboxConfigError, match="processes="):
         flatten_file(tmp_path / "missing", tmp_path / "out", LINEAGE, processes=bad)  # type: ignore[arg-type]

@@ -29,7 +29,8 @@ from typing import Any, BinaryIO
 
 import msgspec
 
-from labelbox_provider.exceptions import LabelboxConfigError, TransformError
+from labelbox_provider.exceptions import TransformError
+from labelbox_provider.io import check_processes
 from labelbox_provider.transforms import fast_v1, fast_v2
 from labelbox_provider.transforms.common import Lineage, RecordContext, Row, Rows
 from labelbox_provider.transforms.legacy import is_legacy_record
@@ -165,18 +166,6 @@ def flatten_file(
         except BaseException:
             remove_new_parts(out_dir, before)
             raise
-
-
-PROCESSES = (None, 1, 2)  # flatten_file's ``processes``: automatic, one, two
-
-
-def check_processes(processes: object, name: str = "processes") -> None:
-    """Raise ``LabelboxConfigError`` (a ValueError) unless ``processes`` is None, 1 or 2."""
-    if isinstance(processes, bool) or processes not in PROCESSES:
-        raise LabelboxConfigError(
-            f"{name}={processes!r}: use 1 (one process), 2 (split the file between two "
-            "processes) or None (automatic: 2 for a large file on two cores or more)"
-        )
 
 
 def flatten_stream(

@@ -1,8 +1,9 @@
-"""``python -m labelbox_provider.io.flatten_worker PARENT_PID``: the second process of a
+"""``python -m labelbox_provider.io.flatten_worker PARENT_PID FD``: the second process of a
 two-process flatten (:mod:`labelbox_provider.io.split`).
 
 Reads a pickled :class:`~labelbox_provider.io.split.WorkerJob` on stdin, flattens its range
-and writes the pickled outcome on stdout. It imports only what flattening needs: numpy,
+and writes the pickled outcome to the file descriptor ``FD`` (its stdout and stderr are the
+parent's record of what went wrong). It imports only what flattening needs: numpy,
 pandas and pyarrow's remote filesystems are blocked before pyarrow loads (pyarrow works
 without them), and it dies with its parent (``PR_SET_PDEATHSIG``), so that no orphan keeps
 writing part files.
@@ -53,8 +54,8 @@ def main() -> int:
     from labelbox_provider.io.split import run_worker
 
     outcome = run_worker(job)
-    pickle.dump(outcome, sys.stdout.buffer)
-    sys.stdout.flush()
+    with os.fdopen(int(sys.argv[2]), "wb") as out:  # the outcome's own file
+        pickle.dump(outcome, out)
     return 0
 
 

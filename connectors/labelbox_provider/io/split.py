@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import site
 import subprocess
 import sys
 import tempfile
@@ -269,17 +270,21 @@ def run_worker(job: WorkerJob) -> dict[str, Any]:
 
 
 class _Worker:
-    """The worker process; its outcome file and its stderr in temporary files."""
+    """The worker process; its outcome and its output (stdout and stderr) in temporary files."""
 
     def __init__(self, job: WorkerJob) -> None:
-        package = Path(__file__).resolve().parents[2]  # the folder holding labelbox_provider
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package), env.get("PYTHONPATH")]))
         self.out: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close())
         self.err: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        cmd = [sys.executable, "-m", "labelbox_provider.io.flatten_worker", str(os.getpid())]
+        # -P: the working directory is not put on the worker's path (nothing there shadows)
+        module, fd = "labelbox_provider.io.flatten_worker", self.out.fileno()
+        cmd = [sys.executable, "-P", "-m", module, str(os.getpid()), str(fd)]
         self.proc = subprocess.Popen(
-            cmd, stdin=subprocess.PIPE, stdout=self.out, stderr=self.err, env=env
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=self.err,
+            stderr=self.err,
+            env=_worker_env(),
+            pass_fds=(fd,),
         )
         assert self.proc.stdin is not None
         with self.proc.stdin as stdin:
@@ -311,6 +316,18 @@ class _Worker:
     def close(self) -> None:
         self.out.close()
         self.err.close()
+
+
+def _worker_env() -> dict[str, str]:
+    """This process's environment; PYTHONPATH leads to this package unless it is installed
+    in a site folder (which the worker has anyway: put first, it would shadow the stdlib)."""
+    env = dict(os.environ)
+    package = str(Path(__file__).resolve().parents[2])  # the folder holding labelbox_provider
+    sites = [*site.getsitepackages(), site.USER_SITE]
+    installed = {str(Path(p).resolve()) for p in sites if p}
+    if package not in installed:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [package, env.get("PYTHONPATH")]))
+    return env
 
 
 def _raise_worker_error(error: dict[str, str], records: int, start: int) -> None:
