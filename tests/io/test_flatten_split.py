@@ -235,8 +235,13 @@ def test_automatic_mode_splits_large_files_only(
     assert not split_happened(tmp_path / "small")  # below SPLIT_MIN_BYTES
     monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1)
     monkeypatch.setattr(split.os, "sched_getaffinity", lambda pid: {0, 1})
+    monkeypatch.setattr(split.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
     flatten_file(src, tmp_path / "two_cores", LINEAGE)
     assert split_happened(tmp_path / "two_cores")
+    monkeypatch.setattr(split.os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # no core looks free
+    flatten_file(src, tmp_path / "busy", LINEAGE)
+    assert not split_happened(tmp_path / "busy")
+    monkeypatch.setattr(split.os, "getloadavg", lambda: (0.2, 1.0, 1.0))
     monkeypatch.setattr(split.os, "sched_getaffinity", lambda pid: {0})
     flatten_file(src, tmp_path / "one_core", LINEAGE)
     assert not split_happened(tmp_path / "one_core")

@@ -16,10 +16,11 @@ lines); for an array, every record of the range must be valid JSON (then its las
 the top level of the array, and the one-process reading of those bytes is the same record by
 record). A record of the range that is not valid JSON stops both processes and the file is
 flattened by this process alone, as is a file without a boundary, a gzip file, a bare v1
-object and, in automatic mode, a small file or a process allowed one core. On any failure
-(the worker's or this process's, Ctrl-C included) the worker is killed and waited for and
-every part file of the call removed; a worker's error is raised here with its own type when
-it is one of the provider's (``TruncatedExportError``...), else as ``FlattenProcessError``.
+object and, in automatic mode, a small file, a process allowed one core or a busy machine.
+On any failure (the worker's or this process's, Ctrl-C included) the worker is killed and
+waited for and every part file of the call removed; a worker's error is raised here with its
+own type when it is one of the provider's (``TruncatedExportError``...), else as
+``FlattenProcessError``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from .jsonstream import Decoded, detect_format, iter_decoded, shift_truncated
 from .parquet import PART_NAME, shift_positions
 
 SPLIT_MIN_BYTES = 256 << 20  # automatic mode: smaller files take one process (measured)
+FREE_CORE = 0.5  # automatic mode: the load average must leave this much more than one core
 WORKER_FIRST_PART = 50000  # the worker's part files: part-50000.parquet, part-50001...
 SHARE = 0.3  # each process's share of the sink's buffers (0.5: 292 MB summed at 200,000 labels)
 SCAN_BYTES = 64 << 20  # how far past the middle a boundary is looked for
@@ -78,9 +80,15 @@ class _NotSplittable(Exception):
 
 
 def wanted(processes: int | None, size: int) -> bool:
-    """Whether ``processes`` asks for two processes for a file of ``size`` bytes."""
+    """Whether ``processes`` asks for two processes for a file of ``size`` bytes: ``None``
+    (automatic) does for a file of :data:`SPLIT_MIN_BYTES` or more when this process may run
+    on two cores or more and one of them looks free (the 1-minute load average, this process
+    included, below the cores less :data:`FREE_CORE`): on a busy machine a second process
+    only adds CPU time and memory."""
     if processes is None:
-        return len(os.sched_getaffinity(0)) >= 2 and size >= SPLIT_MIN_BYTES
+        cores = len(os.sched_getaffinity(0))
+        free = os.getloadavg()[0] < cores - FREE_CORE
+        return cores >= 2 and free and size >= SPLIT_MIN_BYTES
     return processes == 2
 
 
