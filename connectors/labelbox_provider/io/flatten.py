@@ -141,8 +141,9 @@ def flatten_file(
     its middle and flattens the second part in a second process (same tables, rows, counts
     and rejects; its files are numbered from ``part-50000.parquet``), or in this process
     alone if the file cannot be split (see :mod:`~labelbox_provider.io.split`); ``None``
-    (default) takes 2 when this process may run on two cores or more and the file is at
-    least :data:`~labelbox_provider.io.split.SPLIT_MIN_BYTES`.
+    (default) takes 2 when the file is at least
+    :data:`~labelbox_provider.io.split.SPLIT_MIN_BYTES` and this process may run on two cores
+    or more, one of them looking free (:func:`~labelbox_provider.io.split.wanted`).
     A file found truncated (``TruncatedExportError``, see :mod:`~labelbox_provider.io.jsonstream`)
     or any other failure raises after removing the part files this call wrote: no partial
     table is left behind.
