@@ -362,6 +362,56 @@ def test_a_failure_here_kills_the_worker_and_leaves_no_part_files(
     assert workers[0].poll() is not None  # killed and waited for, not left running
 
 
+def _state(pid: int) -> str:
+    """The process state letter (R, S, Z...), or "" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_worker_dies_with_a_killed_parent(
+    own_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import signal
+    import subprocess
+    import time
+
+    slow = (  # in every new interpreter; only the worker calls run_worker
+        "import time\n"
+        "import labelbox_provider.io.split as s\n"
+        "s.run_worker = lambda job: time.sleep(60)\n"
+    )
+    _inject(tmp_path, monkeypatch, slow)  # the worker hangs once its death signal is set
+    src = write(tmp_path / "export", "v1_lines", v1_records(own_fixtures))
+    code = (
+        "import sys\nfrom datetime import UTC, datetime\nfrom pathlib import Path\n"
+        "from labelbox_provider.io.flatten import flatten_file\n"
+        "from labelbox_provider.transforms import Lineage\n"
+        "lineage = Lineage('p', 'b', datetime.now(UTC), None, None)\n"
+        "flatten_file(Path(sys.argv[1]), Path(sys.argv[2]), lineage, processes=2)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", code, str(src), str(tmp_path / "out")])
+    children = Path(f"/proc/{parent.pid}/task/{parent.pid}/children")
+    deadline = time.monotonic() + 30
+    workers: list[int] = []
+    while not workers and time.monotonic() < deadline:
+        workers = [int(c) for c in children.read_text().split()] if children.exists() else []
+        time.sleep(0.05)
+    assert workers, "the parent never started its worker"
+    time.sleep(1.0)  # the worker has set its death signal (it hangs after that)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while _state(workers[0]) not in ("", "Z", "X") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    state = _state(workers[0])
+    if state not in ("", "Z", "X"):  # an orphan: do not leave it running
+        os.kill(workers[0], signal.SIGKILL)
+    assert state in ("", "Z", "X")  # gone (or a zombie awaiting its reaper)
+
+
 @pytest.mark.parametrize("bad", [0, 3, "2", True, 1.5, 2.0])
 def test_processes_must_be_none_1_or_2(bad: object, tmp_path: Path) -> None:
     with pytest.raises(LabelboxConfigError, match="processes="):
