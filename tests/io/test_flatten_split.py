@@ -235,16 +235,23 @@ def test_automatic_mode_splits_large_files_only(
     assert not split_happened(tmp_path / "small")  # below SPLIT_MIN_BYTES
     monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1)
     monkeypatch.setattr(split.os, "sched_getaffinity", lambda pid: {0, 1})
-    monkeypatch.setattr(split.os, "getloadavg", lambda: (1.2, 1.0, 1.0))
+    monkeypatch.setattr(split, "idle_cores", lambda cpus: 1.9)
     flatten_file(src, tmp_path / "two_cores", LINEAGE)
     assert split_happened(tmp_path / "two_cores")
-    monkeypatch.setattr(split.os, "getloadavg", lambda: (1.6, 1.0, 1.0))  # no core looks free
+    monkeypatch.setattr(split, "idle_cores", lambda cpus: 1.1)  # another process holds a core
     flatten_file(src, tmp_path / "busy", LINEAGE)
     assert not split_happened(tmp_path / "busy")
-    monkeypatch.setattr(split.os, "getloadavg", lambda: (0.2, 1.0, 1.0))
+    monkeypatch.setattr(split, "idle_cores", lambda cpus: 2.0)
     monkeypatch.setattr(split.os, "sched_getaffinity", lambda pid: {0})
     flatten_file(src, tmp_path / "one_core", LINEAGE)
     assert not split_happened(tmp_path / "one_core")
+
+
+def test_idle_cores_are_counted_on_the_allowed_cpus_only() -> None:
+    cpus = os.sched_getaffinity(0)
+    idle = split.idle_cores(cpus)
+    assert 0.0 <= idle <= len(cpus) + 0.01
+    assert split.idle_cores({max(cpus)}) <= 1.01  # one CPU: at most one idle core
 
 
 def test_gzip_files_take_one_process(own_fixtures: Path, tmp_path: Path) -> None:

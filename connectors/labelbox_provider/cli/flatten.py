@@ -7,7 +7,7 @@ of archived exports into a mirror (``query``, the current view and the warehouse
 like any other): each file one batch recorded in the ledger with its name and checksum, so a
 re-run skips what is loaded and a changed file replaces its batch; one JSON line per file.
 ``--processes 2`` flattens each file with two processes (``auto``, the default: for a file of
-256 MB or more when a second core looks free; see ``flatten_file``).
+256 MB or more when a second core is idle; see ``flatten_file``).
 Exit code 0, or 2 if a file is not an export (the other files are still loaded).
 """
 
@@ -52,7 +52,7 @@ def register(subparsers: Any) -> None:
         default="auto",
         help="processes flattening one file: 2 splits it at a record near its middle (~75 MB "
         "more memory); auto (default) takes 2 for a file of 256 MB or more when two cores are "
-        "allowed and one looks free (load average)",
+        "allowed and 1.5 of them idle",
     )
     parser.set_defaults(func=run)
 

@@ -16,5 +16,5 @@ def check_processes(processes: object, name: str = "processes") -> None:
     if processes is not None and (type(processes) is not int or processes not in PROCESSES):
         raise LabelboxConfigError(
             f"{name}={processes!r}: use 1 (one process), 2 (split the file between two "
-            "processes) or None (automatic: 2 for a large file when a second core looks free)"
+            "processes) or None (automatic: 2 for a large file when a second core is idle)"
         )

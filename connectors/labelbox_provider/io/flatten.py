@@ -143,7 +143,7 @@ def flatten_file(
     alone if the file cannot be split (see :mod:`~labelbox_provider.io.split`); ``None``
     (default) takes 2 when the file is at least
     :data:`~labelbox_provider.io.split.SPLIT_MIN_BYTES` and this process may run on two cores
-    or more, one of them looking free (:func:`~labelbox_provider.io.split.wanted`).
+    or more, 1.5 of them idle (:func:`~labelbox_provider.io.split.wanted`).
     A file found truncated (``TruncatedExportError``, see :mod:`~labelbox_provider.io.jsonstream`)
     or any other failure raises after removing the part files this call wrote: no partial
     table is left behind.

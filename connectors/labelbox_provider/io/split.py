@@ -31,6 +31,7 @@ import site
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,8 @@ from .jsonstream import Decoded, detect_format, iter_decoded, shift_truncated
 from .parquet import PART_NAME, shift_positions
 
 SPLIT_MIN_BYTES = 256 << 20  # automatic mode: smaller files take one process (measured)
-FREE_CORE = 0.5  # automatic mode: the load average must leave this much more than one core
+IDLE_CORES = 1.5  # automatic mode: idle cores needed (this process's own and the worker's)
+IDLE_SAMPLE_SECONDS = 0.2  # how long idle time is sampled before deciding
 WORKER_FIRST_PART = 50000  # the worker's part files: part-50000.parquet, part-50001...
 SHARE = 0.3  # each process's share of the sink's buffers (0.5: 292 MB summed at 200,000 labels)
 SCAN_BYTES = 64 << 20  # how far past the middle a boundary is looked for
@@ -82,14 +84,43 @@ class _NotSplittable(Exception):
 def wanted(processes: int | None, size: int) -> bool:
     """Whether ``processes`` asks for two processes for a file of ``size`` bytes: ``None``
     (automatic) does for a file of :data:`SPLIT_MIN_BYTES` or more when this process may run
-    on two cores or more and one of them looks free (the 1-minute load average, this process
-    included, below the cores less :data:`FREE_CORE`): on a busy machine a second process
-    only adds CPU time and memory."""
+    on two cores or more and :data:`IDLE_CORES` of them are idle (:func:`idle_cores`): with
+    one core free, the measured second process only added CPU time and memory."""
     if processes is None:
-        cores = len(os.sched_getaffinity(0))
-        free = os.getloadavg()[0] < cores - FREE_CORE
-        return cores >= 2 and free and size >= SPLIT_MIN_BYTES
+        cpus = os.sched_getaffinity(0)
+        return len(cpus) >= 2 and size >= SPLIT_MIN_BYTES and idle_cores(cpus) >= IDLE_CORES
     return processes == 2
+
+
+def idle_cores(cpus: set[int]) -> float:
+    """How many of ``cpus`` were idle over the last :data:`IDLE_SAMPLE_SECONDS` (Linux
+    ``/proc/stat``, this process sleeping meanwhile); elsewhere the cores less the 1-minute
+    load average."""
+    try:
+        before = _cpu_times(cpus)
+        time.sleep(IDLE_SAMPLE_SECONDS)
+        after = _cpu_times(cpus)
+    except (OSError, ValueError):
+        return len(cpus) - os.getloadavg()[0]
+    idle = 0.0
+    for cpu, (idle0, total0) in before.items():
+        idle1, total1 = after.get(cpu, (idle0, total0))
+        idle += (idle1 - idle0) / (total1 - total0) if total1 > total0 else 1.0
+    return idle
+
+
+def _cpu_times(cpus: set[int]) -> dict[int, tuple[int, int]]:
+    """``cpu -> (idle + iowait, total)`` clock ticks of ``cpus`` from ``/proc/stat``."""
+    times = {}
+    with open("/proc/stat", encoding="ascii") as fp:
+        for line in fp:
+            name, *values = line.split()
+            if name.startswith("cpu") and name[3:].isdigit() and int(name[3:]) in cpus:
+                ticks = [int(v) for v in values[:8]]  # user nice system idle iowait irq ...
+                times[int(name[3:])] = (ticks[3] + ticks[4], sum(ticks))
+    if not times:
+        raise ValueError("no per-CPU lines in /proc/stat")
+    return times
 
 
 def split_point(src: Path, file_format: str) -> SplitPoint | None:

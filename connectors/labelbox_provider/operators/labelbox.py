@@ -54,8 +54,8 @@ class LabelboxIncrementalExportOperator(BaseOperator):
     :param frames_workers: concurrent v1 video frames downloads. Default: the connection's
         ``frames_workers`` extra; given here, it wins.
     :param flatten_processes: processes flattening one export file: ``None`` (default,
-        automatic: two for a file of 256 MB or more when the task may use two cores and one
-        looks free), ``1`` or ``2`` (see ``flatten_file``; two take ~75 MB more memory).
+        automatic: two for a file of 256 MB or more when the task may use two cores and 1.5
+        of them are idle), ``1`` or ``2`` (see ``flatten_file``; two take ~75 MB more memory).
     :param deferrable: poll in the triggerer (default: ``[operators] default_deferrable``).
     """
 
