@@ -16,7 +16,8 @@ BENCH_WORKDIR (input files, default /tmp/lbx-bench), BENCH_DLT_PYTHON (default
 .venv-dlt/bin/python), BENCH_ONLY (comma list of sections: flatten,e2e,incremental,video,
 warehouse), BENCH_FLATTEN_SIZES (comma list of label counts replacing the scale's flatten
 sizes, e.g. ``200000``), BENCH_CONTENDERS (comma list of the flatten section's contenders:
-flatten,floor,pandas,dlt; the flattener always runs), BENCH_RESULTS (default
+flatten,floor,pandas,dlt, and flatten1 / flatten2: the flattener forced to one / two processes
+beside its automatic choice; the flattener always runs), BENCH_RESULTS (default
 benchmarks/RESULTS.md). RESULTS.md states the
 command line with every ``BENCH_*`` variable that was set, so the run can be repeated.
 """
@@ -30,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -54,14 +56,81 @@ CONTENDERS = "flatten,floor,pandas,dlt"  # the flatten section's, BENCH_CONTENDE
 CASES = str(HERE / "bench_cases.py")
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``cmd``; its wall, CPU and peak RSS (os.wait4), the load average, its JSON line."""
+def _rss_kb(pid: int) -> int:
+    """VmRSS of ``pid`` in kB (0 once it has exited)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fp:
+            for line in fp:
+                if line.startswith(b"VmRSS:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants (Linux ``/proc/<pid>/task/*/children``)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for children in Path(f"/proc/{current}/task").glob("*/children"):
+            try:
+                todo.extend(int(c) for c in children.read_text().split())
+            except OSError:
+                continue
+    return found
+
+
+class TreeRss:
+    """Samples the summed VmRSS of a process and its descendants every ``interval`` seconds
+    (a flattener's worker process included); the peak of the sum, and each process's own."""
+
+    def __init__(self, pid: int, interval: float = 0.05) -> None:
+        self.pid, self.interval = pid, interval
+        self.peak_kb = 0
+        self.own_kb: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            total = 0
+            for pid in _tree(self.pid):
+                rss = _rss_kb(pid)
+                total += rss
+                self.own_kb[pid] = max(self.own_kb.get(pid, 0), rss)
+            self.peak_kb = max(self.peak_kb, total)
+
+    def stop(self) -> dict[str, Any]:
+        """Stop sampling; the peaks in MB (``tree_rss_mb``: the sum; ``rss_each_mb``: each
+        process's own peak, the measured process first)."""
+        self._stop.set()
+        self._thread.join()
+        own = [self.own_kb.get(self.pid, 0)] + [
+            kb for pid, kb in self.own_kb.items() if pid != self.pid
+        ]
+        return {"tree_rss_mb": self.peak_kb / 1024, "rss_each_mb": [kb / 1024 for kb in own]}
+
+
+def measure(
+    cmd: list[str], env: dict[str, str] | None = None, *, tree: bool = False
+) -> dict[str, Any]:
+    """Run ``cmd``; its wall, CPU and peak RSS (os.wait4), the load average, its JSON line.
+
+    CPU counts the processes the child waited for (a flattener's worker). ``tree_rss_mb`` is
+    the peak of the summed RSS of the child and its descendants, sampled every 50 ms; with
+    ``tree`` it is the run's ``rss_mb`` when above the child's own peak (a flattener and its
+    worker process: the memory they take together)."""
     load0 = os.getloadavg()[0]
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL, env=env)
+        sampler = TreeRss(proc.pid)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
+        sampled = sampler.stop()
         out.seek(0)
         lines = out.read().decode().strip().splitlines()
     if status != 0:
@@ -69,7 +138,8 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
     return {
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": usage.ru_maxrss / 1024,
+        "rss_mb": max(usage.ru_maxrss / 1024, sampled["tree_rss_mb"] if tree else 0),
+        **sampled,
         "load": (load0 + os.getloadavg()[0]) / 2,
         "out": json.loads(lines[-1]),
     }
@@ -90,12 +160,15 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def rounds(cmds: dict[str, list[str]], n: int, env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Every command once per round, ``n`` rounds; the medians per command."""
+def rounds(
+    cmds: dict[str, list[str]], n: int, env: dict[str, str] | None = None, *, tree: bool = False
+) -> dict[str, Any]:
+    """Every command once per round, ``n`` rounds; the medians per command (``tree``: see
+    :func:`measure`)."""
     runs: dict[str, list[dict[str, Any]]] = {k: [] for k in cmds}
     for _ in range(n):
         for name, cmd in cmds.items():
-            runs[name].append(measure(cmd, env))
+            runs[name].append(measure(cmd, env, tree=tree))
     return {name: median_of(r) for name, r in runs.items()}
 
 
@@ -154,7 +227,11 @@ def flatten_section(report: Report, scale: dict[str, Any], runs: int, workdir: P
             flatten = [PY, CASES, "flatten", "--src", str(src), "--out", out]
             if layout.startswith("v2"):  # the flattener keeps only the lineage project's labels
                 flatten += ["--project", v2_project(src)]
-            cmds = {"flatten (this provider)": flatten}
+            cmds = {"flatten (this provider)": flatten}  # processes: automatic
+            if "flatten1" in contenders:
+                cmds["flatten, one process"] = [*flatten, "--processes", "1"]
+            if "flatten2" in contenders:
+                cmds["flatten, two processes"] = [*flatten, "--processes", "2"]
             floor = files["v2 NDJSON"] if layout.startswith("v2") else files["v1 one per line"]
             if "floor" in contenders:
                 cmds["msgspec decode floor"] = [PY, CASES, "decode", "--src", str(floor)]
@@ -169,7 +246,8 @@ def flatten_section(report: Report, scale: dict[str, Any], runs: int, workdir: P
                         dlt_py, str(HERE / "dlt_contender.py"), "--src", str(src),
                         "--out", out + "-dlt",
                     ]  # fmt: skip
-            report.flatten(labels, layout, src.stat().st_size / 1e6, rounds(cmds, runs))
+            results = rounds(cmds, runs, tree=True)  # RSS: the flattener's worker included
+            report.flatten(labels, layout, src.stat().st_size / 1e6, results)
             report.save()
 
 

@@ -4,7 +4,7 @@ Each case runs in a fresh interpreter so that its peak RSS and CPU time are its 
 parent reads them with ``os.wait4``); libraries are imported before the clock starts. A case
 prints one JSON line: its own wall seconds and whatever it counted.
 
-    python benchmarks/bench_cases.py flatten --src FILE --out DIR
+    python benchmarks/bench_cases.py flatten --src FILE --out DIR [--processes auto|1|2]
     python benchmarks/bench_cases.py pandas_v1|pandas_v2|decode --src FILE --out DIR
     python benchmarks/bench_cases.py e2e --labels N --format v1|v2
     python benchmarks/bench_cases.py incremental --labels N
@@ -41,13 +41,21 @@ def flatten(args: argparse.Namespace) -> dict[str, Any]:
     lineage = Lineage(args.project, "bench", datetime.now(UTC), None, None)
     import pandas  # noqa: F401  (pyarrow imports it at its first conversion: not measured)
 
-    start, cpu0 = time.perf_counter(), time.process_time()
-    counts = flatten_file(args.src, args.out, lineage)
+    processes = None if args.processes == "auto" else int(args.processes)
+    start, cpu0, children0 = time.perf_counter(), time.process_time(), _children_cpu()
+    counts = flatten_file(args.src, args.out, lineage, processes=processes)
     return {
         "seconds": time.perf_counter() - start,
-        "cpu": time.process_time() - cpu0,
+        # this process's threads and the worker process (waited for by flatten_file)
+        "cpu": time.process_time() - cpu0 + _children_cpu() - children0,
         "rows": sum(counts.values()),
     }
+
+
+def _children_cpu() -> float:
+    """CPU seconds of the child processes waited for so far (a flattener's worker)."""
+    times = os.times()
+    return times.children_user + times.children_system
 
 
 def decode(args: argparse.Namespace) -> dict[str, Any]:
@@ -277,6 +285,7 @@ def main() -> None:
     parser.add_argument("--format", choices=("v1", "v2"), default="v2")
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--processes", choices=("auto", "1", "2"), default="auto")
     args = parser.parse_args()
     os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="lbx-bench-"))
     print(json.dumps(CASES[args.case](args)))

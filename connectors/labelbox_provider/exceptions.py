@@ -87,6 +87,10 @@ class TruncatedExportError(ExportFormatError):
     """An export file ends before its end (a v1 array without its closing ``]``)."""
 
 
+class FlattenProcessError(LabelboxProviderError, RuntimeError):
+    """The second process of a two-process flatten failed; no part file of the call is kept."""
+
+
 class TransformError(LabelboxProviderError, ValueError):
     """A record cannot be flattened; the message says why (it never quotes field values)."""
 

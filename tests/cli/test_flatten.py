@@ -51,6 +51,38 @@ def test_flatten_prints_counts(
         assert pq.read_metadata(tmp_path / table / "part-00000.parquet").num_rows == counts[table]
 
 
+def test_processes_option_splits_the_file(
+    own_fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    records = json.loads((own_fixtures / "v1_image.json").read_text()) * 10
+    src = tmp_path / "export.json"
+    src.write_text("[\n" + ",\n".join(json.dumps(r) for r in records) + "\n]")
+    assert main(["flatten", str(src), "--out", str(tmp_path / "one"), "--processes", "1"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert main(["flatten", str(src), "--out", str(tmp_path / "two"), "--processes", "2"]) == 0
+    assert json.loads(capsys.readouterr().out) == one
+    assert (tmp_path / "two" / "labels" / "part-50000.parquet").is_file()  # the worker's
+    assert not (tmp_path / "one" / "labels" / "part-50000.parquet").exists()
+
+
+def test_processes_option_takes_auto_1_or_2(
+    own_fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(
+            [
+                "flatten",
+                str(own_fixtures / "v1_image.json"),
+                "--out",
+                str(tmp_path),
+                "--processes",
+                "3",
+            ]
+        )
+    assert exit_.value.code == 2
+    assert "--processes: invalid choice: '3'" in capsys.readouterr().err
+
+
 def test_not_an_export_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "page.html"
     bad.write_text("<html></html>")

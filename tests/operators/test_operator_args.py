@@ -34,6 +34,9 @@ def _op(**kwargs):
         pytest.param({"mode": "full"}, "mode='full'", id="mode"),
         pytest.param({"max_lines": 0}, "max_lines", id="budget"),
         pytest.param({"poll_interval": -1}, "poll_interval", id="poll"),
+        pytest.param({"flatten_processes": 3}, "flatten_processes=3: use 1", id="processes"),
+        pytest.param({"flatten_processes": "2"}, "flatten_processes='2'", id="processes-str"),
+        pytest.param({"flatten_processes": True}, "flatten_processes=True", id="processes-bool"),
     ],
 )
 def test_bad_arguments_fail_at_construction(kwargs, message):
@@ -51,6 +54,16 @@ def test_durations_accept_seconds_and_instants_accept_iso_strings():
     op = _op(settle_lag=60, lookback=timedelta(hours=2), initial_start="2025-06-01T00:00:00Z")
     assert op.options["settle_lag"] == timedelta(seconds=60)
     assert op.options["initial_start"] == datetime(2025, 6, 1, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("processes", [None, 1, 2])
+def test_flatten_processes_reach_the_pipeline_config(processes):
+    from labelbox_provider.pipeline.config import PipelineConfig
+
+    op = _op(flatten_processes=processes)
+    assert op.options["flatten_processes"] == processes
+    config = PipelineConfig(project_id="cl1234", root="/tmp/m", **op.options)
+    assert config.flatten_processes == processes
 
 
 def test_default_outlet_is_the_mirror_alias():

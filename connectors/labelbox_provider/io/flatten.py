@@ -30,6 +30,7 @@ from typing import Any, BinaryIO
 import msgspec
 
 from labelbox_provider.exceptions import TransformError
+from labelbox_provider.io import check_processes
 from labelbox_provider.transforms import fast_v1, fast_v2
 from labelbox_provider.transforms.common import Lineage, RecordContext, Row, Rows
 from labelbox_provider.transforms.legacy import is_legacy_record
@@ -64,29 +65,52 @@ def stats_of(counts: Mapping[str, int]) -> dict[str, int]:
 
 
 class _UnknownKinds:
-    """Counts the annotations of unknown kinds; warns once per kind, and once per file."""
+    """Counts the annotations of unknown kinds; warns once per kind, and once per file.
+    ``quiet``: records the position each kind was first seen at and warns nothing (the range
+    of a file flattened in two processes: the kinds of both are reported once, merged)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, quiet: bool = False) -> None:
         self.kinds: Counter[str] = Counter()
+        self.first: dict[str, int] = {}  # kind -> position of the record it was first seen in
+        self.quiet = quiet
 
     def see(self, rows: Rows, position: int) -> None:
         for row in rows.get("objects", ()):
             if row.get("kind") == UNKNOWN_KIND:
                 kind = str(row.get("annotation_kind"))
                 if kind not in self.kinds:
-                    log.warning(
-                        "unknown annotation kind %r (record %d): kept as an objects row of kind "
-                        "'unknown' with the raw annotation in extra_json",
-                        kind,
-                        position,
-                    )
+                    self.first[kind] = position
+                    if not self.quiet:
+                        _warn_kind(kind, position)
                 self.kinds[kind] += 1
 
-    def stats(self) -> dict[str, int]:
+    def merge(self, kinds: Mapping[str, int], first: Mapping[str, int], offset: int) -> None:
+        """Add the kinds seen in a later range (its positions counted from ``offset``)."""
+        for kind, count in kinds.items():
+            if kind not in self.kinds:
+                self.first[kind] = first[kind] + offset
+            self.kinds[kind] += count
+
+    def report(self) -> None:
+        """Warn about each kind (quiet counts) and the total, as one process does."""
+        if self.quiet:
+            for kind, position in sorted(self.first.items(), key=lambda item: item[1]):
+                _warn_kind(kind, position)
         total = sum(self.kinds.values())
         if total:
             log.warning("%d annotation(s) of unknown kinds: %s", total, dict(self.kinds))
-        return {UNKNOWN_KINDS_STAT: total}
+
+    def stats(self) -> dict[str, int]:
+        return {UNKNOWN_KINDS_STAT: sum(self.kinds.values())}
+
+
+def _warn_kind(kind: str, position: int) -> None:
+    log.warning(
+        "unknown annotation kind %r (record %d): kept as an objects row of kind "
+        "'unknown' with the raw annotation in extra_json",
+        kind,
+        position,
+    )
 
 
 def source_format_of(file_format: str) -> str:
@@ -102,6 +126,7 @@ def flatten_file(
     fmt: str = "auto",
     frames_dir: Path | None = None,
     fast: bool = True,
+    processes: int | None = None,
 ) -> FlattenResult:
     """Flatten the export at ``src`` into ``out_dir/<table>/part-00000.parquet`` (a very large
     table continues in ``part-00001.parquet``...).
@@ -112,45 +137,106 @@ def flatten_file(
     video frames files named ``<label id>.ndjson``. ``fast=False`` turns off the typed fast
     paths of :mod:`~labelbox_provider.transforms.fast_v1` and
     :mod:`~labelbox_provider.transforms.fast_v2` (same output, slower; for comparison).
+    ``processes``: ``1`` flattens in this process; ``2`` splits the file at a record near
+    its middle and flattens the second part in a second process (same tables, rows, counts
+    and rejects; its files are numbered from ``part-50000.parquet``), or in this process
+    alone if the file cannot be split (see :mod:`~labelbox_provider.io.split`); ``None``
+    (default) takes 2 when the file is at least
+    :data:`~labelbox_provider.io.split.SPLIT_MIN_BYTES` and this process may run on two cores
+    or more, 1.5 of them idle (:func:`~labelbox_provider.io.split.wanted`).
     A file found truncated (``TruncatedExportError``, see :mod:`~labelbox_provider.io.jsonstream`)
     or any other failure raises after removing the part files this call wrote: no partial
     table is left behind.
     """
-    ctx = RecordContext(project_id=lineage.project_id, frames_dir=frames_dir)
+    check_processes(processes)
+    if processes != 1:
+        from .split import flatten_split
+
+        result = flatten_split(
+            src, out_dir, lineage, fmt=fmt, frames_dir=frames_dir, fast=fast, processes=processes
+        )
+        if result is not None:
+            return result
     before = _part_files(out_dir)
     with open_export(src) as fp:
         file_format = detect_format(fp) if fmt == "auto" else fmt
-        source_format = lineage.source_format or source_format_of(file_format)
-        to_rows: RowFunction = v2_record_rows if source_format == "v2" else v1_record_rows
-        sink = TableSink(out_dir, lineage, source_format, _reject_maker(ctx))
-        fast_path = _fast_path(sink, ctx, source_format) if fast else None
-        typed = fast_path.RECORD if fast_path is not None else None
-        decoder = _TypedDecoder(typed) if typed is not None else None
-        records = iter_decoded(fp, file_format, decoder.decode if decoder else None)
-        if source_format == "v1":
-            records = _legacy_era(records, ctx)
-            if ctx.legacy_era and decoder is not None:  # legacy files take the row functions
-                decoder.enabled, fast_path = False, None
-        unknown = _UnknownKinds()
         try:
-            with gc_paused():
-                for record in records:
-                    if type(record.value) is typed and fast_path is not None:
-                        try:
-                            fast_path.add(record.value, record.position)
-                        except Exception:  # the row function decides: rows or a reject
-                            plain = record._replace(value=_PLAIN.decode(record.raw))
-                            _flatten_one(sink, plain, to_rows, ctx, unknown)
-                        else:
-                            sink.commit(record.position, record.raw)
-                    else:
-                        _flatten_one(sink, record, to_rows, ctx, unknown)
-                return FlattenResult(sink.close(), unknown.stats())
+            return flatten_stream(
+                fp, file_format, out_dir, lineage, frames_dir=frames_dir, fast=fast
+            )
         except BaseException:
-            sink.abort()
-            for path in _part_files(out_dir) - before:  # no partial table may look complete
-                path.unlink(missing_ok=True)
+            remove_new_parts(out_dir, before)
             raise
+
+
+def flatten_stream(
+    fp: BinaryIO,
+    file_format: str,
+    out_dir: Path,
+    lineage: Lineage,
+    *,
+    frames_dir: Path | None = None,
+    fast: bool = True,
+    legacy_era: bool | None = None,
+    line_records: bool = False,
+    sink_options: Mapping[str, Any] | None = None,
+    unknown: _UnknownKinds | None = None,
+    wrap: Callable[[Iterator[Decoded]], Iterator[Decoded]] | None = None,
+) -> FlattenResult:
+    """Flatten the records of ``fp`` (a ``file_format`` layout) into ``out_dir``; on failure
+    the sink's files are closed and the error raised (the caller removes them).
+
+    The other arguments serve a range of a file flattened by two processes: ``legacy_era``
+    (v1) decided from the file's first record instead of the stream's, ``line_records`` (see
+    :func:`~labelbox_provider.io.jsonstream.iter_decoded`), the sink's options (see
+    :class:`~labelbox_provider.io.parquet.TableSink`), a quiet ``unknown`` whose kinds the
+    caller reports, and ``wrap`` around the decoded records (to count or check them).
+    """
+    ctx = RecordContext(project_id=lineage.project_id, frames_dir=frames_dir)
+    source_format = lineage.source_format or source_format_of(file_format)
+    to_rows: RowFunction = v2_record_rows if source_format == "v2" else v1_record_rows
+    sink = TableSink(out_dir, lineage, source_format, _reject_maker(ctx), **(sink_options or {}))
+    fast_path = _fast_path(sink, ctx, source_format) if fast else None
+    typed = fast_path.RECORD if fast_path is not None else None
+    decoder = _TypedDecoder(typed) if typed is not None else None
+    records = iter_decoded(
+        fp, file_format, decoder.decode if decoder else None, line_records=line_records
+    )
+    if wrap is not None:
+        records = wrap(records)
+    if source_format == "v1":
+        records = _legacy_era(records, ctx) if legacy_era is None else records
+        ctx.legacy_era = ctx.legacy_era if legacy_era is None else legacy_era
+        if ctx.legacy_era and decoder is not None:  # legacy files take the row functions
+            decoder.enabled, fast_path = False, None
+    seen = _UnknownKinds() if unknown is None else unknown
+    try:
+        with gc_paused():
+            for record in records:
+                if type(record.value) is typed and fast_path is not None:
+                    try:
+                        fast_path.add(record.value, record.position)
+                    except Exception:  # the row function decides: rows or a reject
+                        plain = record._replace(value=_PLAIN.decode(record.raw))
+                        _flatten_one(sink, plain, to_rows, ctx, seen)
+                    else:
+                        sink.commit(record.position, record.raw)
+                else:
+                    _flatten_one(sink, record, to_rows, ctx, seen)
+            counts = sink.close()
+    except BaseException:
+        sink.abort()
+        raise
+    if unknown is None:
+        seen.report()
+    return FlattenResult(counts, seen.stats())
+
+
+def remove_new_parts(out_dir: Path, before: set[Path]) -> None:
+    """Remove the part files of ``out_dir`` not in ``before``: no partial table may look
+    complete."""
+    for path in _part_files(out_dir) - before:
+        path.unlink(missing_ok=True)
 
 
 def _part_files(out_dir: Path) -> set[Path]:

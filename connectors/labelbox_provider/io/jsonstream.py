@@ -147,7 +147,11 @@ class Decoded(NamedTuple):
 
 
 def iter_decoded(
-    fp: BinaryIO, fmt: str = "auto", decode: Callable[[bytes], Any] | None = None
+    fp: BinaryIO,
+    fmt: str = "auto",
+    decode: Callable[[bytes], Any] | None = None,
+    *,
+    line_records: bool = False,
 ) -> Iterator[Decoded]:
     """Like :func:`iter_raw_records`, with each record decoded by msgspec as it is split.
 
@@ -155,7 +159,10 @@ def iter_decoded(
     to plain values); it must raise :class:`msgspec.DecodeError` for bytes that are not JSON.
     Line-structured files (NDJSON, and v1 arrays written one record per line as the export
     server does) are split on newlines and each line is decoded once; any other layout falls
-    back to bracket matching.
+    back to bracket matching. ``line_records`` says that the stream continues a v1 array
+    already seen to hold one record per line (the later range of a file split between two
+    processes): a malformed line is then limited to its line from the first record on, as it
+    would be that far into the whole file.
 
     >>> import io
     >>> [r.value for r in iter_decoded(io.BytesIO(b'[\\n{"ID": "a"},\\n{"ID": "b"}\\n]'))]
@@ -167,7 +174,7 @@ def iter_decoded(
     if fmt == "ndjson":
         return _iter_lines(fp, decode)
     if fmt in ("v1_array", "v1_object"):
-        return _iter_values(fp, decode, in_array=fmt == "v1_array")
+        return _iter_values(fp, decode, in_array=fmt == "v1_array", line_records=line_records)
     raise ExportFormatError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
 
 
@@ -232,7 +239,7 @@ class _Buffer:
 
 
 def _iter_values(
-    fp: BinaryIO, decode: Callable[[bytes], Any], *, in_array: bool
+    fp: BinaryIO, decode: Callable[[bytes], Any], *, in_array: bool, line_records: bool = False
 ) -> Iterator[Decoded]:
     buf = _Buffer(fp)
     buf.skip_separators()
@@ -241,6 +248,7 @@ def _iter_values(
             raise ExportFormatError("a v1 export array must start with '['")
         buf.pos += 1
     splitter = _Splitter(buf, decode)
+    splitter.lines_seen = int(line_records)
     cut_at = -1  # position of the last record whose JSON stops short (a cut one)
     while True:
         if splitter.by_line and splitter.lines_seen:
@@ -277,6 +285,15 @@ def _truncated(records: int) -> str:
 
 def _cut_inside(position: int) -> str:
     return f"the export file ends inside record {position}: {_AGAIN}"
+
+
+_COUNTED = re.compile(r"(ends after |ends inside record )(\d+)")
+
+
+def shift_truncated(message: str, offset: int) -> str:
+    """The message of a :class:`TruncatedExportError` raised while reading a later range of a
+    file (positions counted from that range's start) as reading the whole file gives it."""
+    return _COUNTED.sub(lambda m: f"{m[1]}{int(m[2]) + offset}", message, count=1)
 
 
 def _cut(record: Decoded) -> bool:

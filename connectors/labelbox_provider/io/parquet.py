@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from labelbox_provider.transforms.buffers import RecordKeys, TableRows
@@ -76,6 +77,40 @@ def _with_statistics(schema: pa.Schema) -> list[str]:
         or pa.types.is_floating(f.type)
         or f.name in DICTIONARY_COLUMNS
     ]
+
+
+def open_writer(path: Path, table: str) -> pq.ParquetWriter:
+    """A Parquet writer of ``table``'s schema at ``path``, with the sink's settings."""
+    schema = SCHEMAS[table]
+    return pq.ParquetWriter(
+        path,
+        schema,
+        compression="zstd",
+        use_dictionary=[n for n in schema.names if n in DICTIONARY_COLUMNS],
+        write_statistics=_with_statistics(schema),
+        memory_pool=POOL,
+    )
+
+
+def shift_positions(path: Path, table: str, offset: int) -> None:
+    """Add ``offset`` to the ``position`` column of the Parquet file at ``path`` (rewritten
+    a row group at a time, then renamed over it): the rows of a file flattened from a later
+    range of an export, whose positions counted from that range's start."""
+    source = pq.ParquetFile(path, memory_map=False)
+    tmp = path.with_name(path.name + ".shift")
+    try:
+        with open_writer(tmp, table) as writer:
+            for group in range(source.num_row_groups):
+                rows = source.read_row_group(group)
+                index = rows.schema.get_field_index("position")
+                shifted = pc.add(rows.column(index), pa.scalar(offset, pa.int64()))
+                rows = rows.set_column(index, rows.schema.field(index), shifted)
+                writer.write_table(rows, row_group_size=ROW_GROUP_ROWS)
+        source.close()
+        tmp.replace(path)
+    finally:
+        source.close()
+        tmp.unlink(missing_ok=True)
 
 
 _Item = tuple[pq.ParquetWriter, pa.Table | None, int]  # no table: close the writer
@@ -151,8 +186,22 @@ class TableSink:
         lineage: Lineage,
         source_format: str,
         make_reject: Callable[[int, bytes, str], Row],
+        *,
+        share: float = 1.0,
+        first_part: int = 0,
+        empty_files: bool = True,
     ) -> None:
+        """``share`` scales the buffers (:data:`BATCH_BYTES`, :data:`ROW_GROUP_BYTES`,
+        :data:`PENDING_BYTES`, :data:`REJECT_BATCH_BYTES`) for a sink that shares the memory
+        budget with another process; ``first_part`` numbers the part files from there;
+        ``empty_files=False`` leaves tables without rows without a file."""
         self.out_dir = out_dir
+        self._batch_bytes = int(BATCH_BYTES * share)
+        self._row_group_bytes = int(ROW_GROUP_BYTES * share)
+        self._pending_limit = int(PENDING_BYTES * share)
+        self._reject_batch_bytes = int(REJECT_BATCH_BYTES * share)
+        self._first_part = first_part
+        self._empty_files = empty_files
         self._make_reject = make_reject  # (position, raw bytes, error) -> rejects row
         self._lineage: dict[str, Any] = {
             "batch_id": lineage.batch_id,
@@ -188,7 +237,7 @@ class TableSink:
         """The record at ``position`` has appended all its rows (any shapes)."""
         self._raw[position] = raw
         self._raw_bytes += len(raw)
-        if self._raw_bytes >= BATCH_BYTES:
+        if self._raw_bytes >= self._batch_bytes:
             self._convert_all()
 
     def discard(self, position: int) -> None:
@@ -201,7 +250,8 @@ class TableSink:
         """Take one rejects row (its raw record may be large, so bytes are counted too)."""
         self._rejects.append(row)
         self._reject_bytes += len(row["raw"])
-        if self._reject_bytes >= REJECT_BATCH_BYTES or len(self._rejects) >= REJECT_BATCH_ROWS:
+        full = len(self._rejects) >= REJECT_BATCH_ROWS
+        if full or self._reject_bytes >= self._reject_batch_bytes:
             self._convert_rejects()
 
     def close(self) -> dict[str, int]:
@@ -210,7 +260,7 @@ class TableSink:
         self._convert_rejects()
         for table in TABLES:
             self._write(table)
-            if not self._parts[table]:
+            if not self._parts[table] and self._empty_files:
                 self._writer(table)  # every table gets a file, empty if it has no rows
         self._background.finish()
         for writer in self._writers.values():
@@ -273,9 +323,12 @@ class TableSink:
         self._pending[table] += batch.num_rows
         self._pending_bytes[table] += batch.get_total_buffer_size()
         self.counts[table] += batch.num_rows
-        if self._pending[table] >= ROW_GROUP_ROWS or self._pending_bytes[table] >= ROW_GROUP_BYTES:
+        if (
+            self._pending[table] >= ROW_GROUP_ROWS
+            or self._pending_bytes[table] >= self._row_group_bytes
+        ):
             self._write(table)
-        elif sum(self._pending_bytes.values()) > PENDING_BYTES:
+        elif sum(self._pending_bytes.values()) > self._pending_limit:
             self._write(max(self._pending_bytes, key=self._pending_bytes.__getitem__))
 
     def _write(self, table: str) -> None:
@@ -309,15 +362,8 @@ class TableSink:
         if writer is None:
             folder = self.out_dir / table
             folder.mkdir(parents=True, exist_ok=True)
-            schema = SCHEMAS[table]
-            writer = pq.ParquetWriter(
-                folder / PART_NAME.format(self._parts[table]),
-                schema,
-                compression="zstd",
-                use_dictionary=[n for n in schema.names if n in DICTIONARY_COLUMNS],
-                write_statistics=_with_statistics(schema),
-                memory_pool=POOL,
-            )
+            part = PART_NAME.format(self._first_part + self._parts[table])
+            writer = open_writer(folder / part, table)
             self._writers[table] = writer
             self._parts[table] += 1
         return writer

@@ -68,6 +68,7 @@ def pipeline_options(
     frames_workers: int | None,
     storage_options: dict[str, Any] | None,
     delta_tables: bool = False,
+    flatten_processes: int | None = None,
 ) -> dict[str, Any]:
     """Keyword options of ``MirrorPipeline`` from operator arguments (types checked)."""
     start = DEFAULT_INITIAL_START if initial_start is None else initial_start
@@ -84,6 +85,7 @@ def pipeline_options(
         "frames_workers": frames_workers,
         "storage_options": storage_options,
         "delta_tables": delta_tables,
+        "flatten_processes": flatten_processes,
     }
 
 

@@ -53,6 +53,9 @@ class LabelboxIncrementalExportOperator(BaseOperator):
         double). Default: the connection's ``poll_interval`` extra; given here, it wins.
     :param frames_workers: concurrent v1 video frames downloads. Default: the connection's
         ``frames_workers`` extra; given here, it wins.
+    :param flatten_processes: processes flattening one export file: ``None`` (default,
+        automatic: two for a file of 256 MB or more when the task may use two cores and 1.5
+        of them are idle), ``1`` or ``2`` (see ``flatten_file``; two take ~75 MB more memory).
     :param deferrable: poll in the triggerer (default: ``[operators] default_deferrable``).
     """
 
@@ -92,6 +95,7 @@ class LabelboxIncrementalExportOperator(BaseOperator):
         frames_workers: int | None = None,
         storage_options: dict[str, Any] | None = None,
         delta_tables: bool = False,
+        flatten_processes: int | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -117,6 +121,7 @@ class LabelboxIncrementalExportOperator(BaseOperator):
             frames_workers=frames_workers,
             storage_options=storage_options,
             delta_tables=delta_tables,
+            flatten_processes=flatten_processes,
         )
         _args.validate(project_id, destination, mode, self.options)
 

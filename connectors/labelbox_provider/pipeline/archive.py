@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from labelbox_provider.exceptions import ExportFormatError
+from labelbox_provider.exceptions import ExportFormatError, FlattenProcessError
 from labelbox_provider.state.ledger import Ledger, Manifest, list_projects
 from labelbox_provider.state.windows import Window
 
@@ -106,6 +106,7 @@ def load_archive_file(
     project_id: str | None = None,
     storage_options: Mapping[str, Any] | None = None,
     delta_tables: bool = False,
+    processes: int | None = None,
 ) -> ArchiveResult:
     """Load one export file as its batch (or skip it when loaded with the same bytes); with
     ``delta_tables`` the project's Delta current tables then take the batch."""
@@ -116,7 +117,7 @@ def load_archive_file(
     extracted_at = extracted_at_of(item.path)
     with tempfile.TemporaryDirectory(prefix="lbx-archive-") as tmp:
         staging, counts, project = _flatten(
-            item.path, Path(tmp), batch_id, extracted_at, project_id
+            item.path, Path(tmp), batch_id, extracted_at, project_id, processes=processes
         )
         ledger = Ledger(root, project, storage_options)
         _commit(
@@ -137,7 +138,13 @@ def load_archive_file(
 
 
 def _flatten(
-    path: Path, tmp: Path, batch_id: str, extracted_at: datetime, project_id: str | None
+    path: Path,
+    tmp: Path,
+    batch_id: str,
+    extracted_at: datetime,
+    project_id: str | None,
+    *,
+    processes: int | None,
 ) -> tuple[Path, dict[str, int], str]:
     """Flatten into ``tmp``; the staging folder, the counts and the file's project."""
     from labelbox_provider.io.flatten import flatten_file
@@ -145,7 +152,7 @@ def _flatten(
 
     def run(pid: str, staging: Path) -> dict[str, int]:
         lineage = Lineage(pid, batch_id, extracted_at, EPOCH, extracted_at)
-        return flatten_file(path, staging, lineage)
+        return flatten_file(path, staging, lineage, processes=processes)
 
     counts = run(project_id or "", tmp / "first")
     if project_id:
@@ -205,9 +212,11 @@ def load_archive(
     project_id: str | None = None,
     storage_options: Mapping[str, Any] | None = None,
     delta_tables: bool = False,
+    processes: int | None = None,
 ) -> Iterator[ArchiveResult | tuple[ArchiveFile, Exception]]:
     """Load each file in turn; a file that fails yields ``(file, error)`` and the rest go on
-    (a failed file leaves no partial batch: the commit protocol's manifest is written last)."""
+    (a failed file leaves no partial batch: the commit protocol's manifest is written last).
+    ``processes``: see :func:`~labelbox_provider.io.flatten.flatten_file`."""
     for item in files:
         try:
             yield load_archive_file(
@@ -216,6 +225,7 @@ def load_archive(
                 project_id=project_id,
                 storage_options=storage_options,
                 delta_tables=delta_tables,
+                processes=processes,
             )
-        except (ExportFormatError, OSError, ValueError) as exc:
+        except (ExportFormatError, FlattenProcessError, OSError, ValueError) as exc:
             yield item, exc

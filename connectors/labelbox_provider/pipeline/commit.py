@@ -29,8 +29,10 @@ def flatten_into(
     *,
     extracted_at: datetime,
     frames_dir: Path | None,
+    processes: int | None = None,
 ) -> dict[str, int]:
-    """Flatten ``export_file`` into ``staging/<table>/*.parquet``; return rows per table."""
+    """Flatten ``export_file`` into ``staging/<table>/*.parquet``; return rows per table
+    (``processes``: see :func:`~labelbox_provider.io.flatten.flatten_file`)."""
     from labelbox_provider.io.flatten import UNKNOWN_KINDS_STAT, FlattenResult, flatten_file
     from labelbox_provider.transforms.common import Lineage
 
@@ -45,7 +47,7 @@ def flatten_into(
     )
     if export_file.stat().st_size == 0:
         return FlattenResult({}, {UNKNOWN_KINDS_STAT: 0})
-    return flatten_file(export_file, staging, lineage, frames_dir=frames_dir)
+    return flatten_file(export_file, staging, lineage, frames_dir=frames_dir, processes=processes)
 
 
 def commit_staged(

@@ -11,6 +11,7 @@ from typing import Any
 
 from labelbox_provider.exceptions import LabelboxConfigError
 from labelbox_provider.hooks.settings import HookSettings
+from labelbox_provider.io import check_processes
 from labelbox_provider.state.windows import SOURCE_FORMATS
 from labelbox_provider.utc import to_utc
 
@@ -109,6 +110,7 @@ class PipelineConfig:
     storage_options: Mapping[str, Any] | None = None  # fsspec options of the destination
     frames_workers: int | None = None  # parallel v1 frames downloads; None: the connection's
     delta_tables: bool = False  # also keep Delta Lake current tables (the `delta` extra)
+    flatten_processes: int | None = None  # flatten_file's processes: None automatic, 1 or 2
 
     def __post_init__(self) -> None:
         check_project_id(self.project_id)
@@ -128,6 +130,7 @@ class PipelineConfig:
         _positive(self.export_timeout, "export_timeout")
         _positive(self.poll_interval, "poll_interval", allow_none=True)
         _positive(self.frames_workers, "frames_workers", allow_none=True)
+        check_processes(self.flatten_processes, "flatten_processes")
         if not isinstance(self.delta_tables, bool):
             raise LabelboxConfigError(f"delta_tables={self.delta_tables!r} must be True or False")
         if self.delta_tables:

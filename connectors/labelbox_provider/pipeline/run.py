@@ -271,7 +271,12 @@ class MirrorPipeline:
     ) -> BatchResult:
         staging = export_file.parent / "staging"
         counts = commit.flatten_into(
-            export_file, staging, ref, extracted_at=extracted_at, frames_dir=frames
+            export_file,
+            staging,
+            ref,
+            extracted_at=extracted_at,
+            frames_dir=frames,
+            processes=self.config.flatten_processes,
         )
         return self.commit_staged(ref, staging, counts, extracted_at)
 
