@@ -8,6 +8,7 @@ worker process's CPU included), the peak of the summed RSS of the process and it
 
     PYTHONPATH=connectors nice -n 5 .venv/bin/python benchmarks/flatten_processes.py \\
         --labels 200000 --order 1,2,1,2 --workdir /tmp/lbx-bench
+    ... benchmarks/flatten_processes.py --order 1,2 --src /tmp/big/2m/v2_2000000.ndjson
 """
 
 from __future__ import annotations
@@ -26,8 +27,17 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=200_000)
     parser.add_argument("--order", default="1,2,1,2", help="processes per run, in order")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/lbx-bench"))
+    parser.add_argument(
+        "--src",
+        type=Path,
+        action="append",
+        help="measure these export files (.ndjson: v2) instead of the bench's three layouts",
+    )
     args = parser.parse_args()
-    files = bench.inputs(args.workdir, args.labels)
+    if args.src:
+        files = {("v2 " if p.suffix == ".ndjson" else "v1 ") + p.name: p for p in args.src}
+    else:
+        files = bench.inputs(args.workdir, args.labels)
     out = args.workdir / "out-processes"
     for layout, src in files.items():
         for processes in args.order.split(","):
