@@ -283,6 +283,24 @@ class WorkerJob:
     legacy_era: bool | None
 
 
+def _flatten_range(
+    job: WorkerJob, fp: BinaryIO, unknown: _UnknownKinds, **options: Any
+) -> FlattenResult:
+    """Flatten one process's range of ``job``'s file (``options``: the range's own
+    :func:`~labelbox_provider.io.flatten.flatten_stream` arguments)."""
+    return flatten_stream(
+        fp,
+        job.file_format,
+        job.out_dir,
+        job.lineage,
+        frames_dir=job.frames_dir,
+        fast=job.fast,
+        legacy_era=job.legacy_era,
+        unknown=unknown,
+        **options,
+    )
+
+
 def run_worker(job: WorkerJob) -> dict[str, Any]:
     """The worker's part: flatten ``job``'s range; the outcome as plain values."""
     unknown = _UnknownKinds(quiet=True)
@@ -290,17 +308,8 @@ def run_worker(job: WorkerJob) -> dict[str, Any]:
     options = {"share": SHARE, "first_part": WORKER_FIRST_PART, "empty_files": False}
     try:
         with _Range(job.src, job.start, None, prefix, b"") as fp:
-            counts = flatten_stream(
-                fp,
-                job.file_format,
-                job.out_dir,
-                job.lineage,
-                frames_dir=job.frames_dir,
-                fast=job.fast,
-                legacy_era=job.legacy_era,
-                line_records=job.line_records,
-                sink_options=options,
-                unknown=unknown,
+            counts = _flatten_range(
+                job, fp, unknown, line_records=job.line_records, sink_options=options
             )
     except BaseException as exc:  # reported to the parent, which raises it
         error = {"module": type(exc).__module__, "type": type(exc).__name__, "message": str(exc)}
@@ -447,18 +456,7 @@ def _two_parts(job: WorkerJob, point: SplitPoint, worker: _Worker) -> FlattenRes
     check = _RangeCheck(strict=array)
     unknown = _UnknownKinds(quiet=True)
     with _Range(job.src, 0, point.end, b"", b"]" if array else b"") as fp:
-        first = flatten_stream(
-            fp,
-            job.file_format,
-            job.out_dir,
-            job.lineage,
-            frames_dir=job.frames_dir,
-            fast=job.fast,
-            legacy_era=job.legacy_era,
-            sink_options={"share": SHARE},
-            unknown=unknown,
-            wrap=check,
-        )
+        first = _flatten_range(job, fp, unknown, sink_options={"share": SHARE}, wrap=check)
     outcome = worker.outcome()
     if "error" in outcome:
         _raise_worker_error(outcome["error"], check.records, job.start)
