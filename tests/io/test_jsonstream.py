@@ -102,6 +102,22 @@ def test_malformed_elements_are_yielded_with_their_position() -> None:
     assert decoded[2].value == 7
 
 
+@pytest.mark.parametrize("fmt", ["v1_object", "v1_array"])
+def test_a_malformed_pretty_printed_record_is_one_reject(fmt: str) -> None:
+    """Its deeper lines (``null,``, valid JSON on their own) are its own, not new records;
+    a later record at the record's own indentation still starts anew."""
+    bad = {"ID": "l1", "DataRow ID": [None, float("inf")], "Label": {"objects": []}}
+    good = {"ID": "l2"}
+    if fmt == "v1_object":
+        data = json.dumps(bad, indent=2) + "\n" + json.dumps(good, indent=2) + "\n"
+    else:
+        data = json.dumps([bad, good], indent=2)
+    decoded = list(iter_decoded(io.BytesIO(data.encode()), fmt))
+    assert [(d.position, d.error is None) for d in decoded] == [(0, False), (1, True)]
+    assert decoded[0].raw.startswith(b"{") and decoded[0].raw.endswith(b"}")
+    assert b"Infinity" in decoded[0].raw and decoded[1].value == good
+
+
 def test_truncated_last_record() -> None:
     """The cut record is yielded (a reject), then the missing ']' is an error."""
     decoded: list[Any] = []

@@ -426,7 +426,8 @@ class _Splitter:
             at_end = buf.eof and end == len(buf.data)  # a cut last record stays whole
             if record.error is not None and not (at_end and _cut(record)):
                 # malformed: it must not swallow the array's ']' or the next lines' records
-                raw = _before_next_line_record(_closed_prefix(record.raw), self.decode)
+                indent = _column(buf.data, buf.pos)
+                raw = _before_next_line_record(_closed_prefix(record.raw), self.decode, indent)
                 record = _decode(self.position, raw, self.decode)
         self.by_line = self.by_line and _ends_line(buf.data, buf.pos, buf.pos + len(record.raw))
         return record
@@ -615,10 +616,17 @@ def _closed_prefix(raw: bytes) -> bytes:
 RESYNC_LINES = 64  # lines of a malformed value tried as the start of the next record
 
 
-def _before_next_line_record(raw: bytes, decode: Callable[[bytes], Any]) -> bytes:
+def _column(data: bytes, pos: int) -> int:
+    """The column of ``data[pos]`` on its line."""
+    return pos - (data.rfind(b"\n", 0, pos) + 1)
+
+
+def _before_next_line_record(raw: bytes, decode: Callable[[bytes], Any], indent: int = 0) -> bytes:
     """A malformed value spanning lines, up to the first later line that is a whole valid
     JSON value (records one per line, as the export server writes them): so that a garbage
-    line does not swallow the records after it. All of ``raw`` if no line is."""
+    line does not swallow the records after it. All of ``raw`` if no line is. Only a line
+    indented no deeper than the value's first line (``indent``, its column) can start the
+    next record: the deeper lines of a pretty-printed record (``null,``) are its own."""
     start = 0
     for _ in range(RESYNC_LINES):
         newline = raw.find(b"\n", start)
@@ -626,8 +634,9 @@ def _before_next_line_record(raw: bytes, decode: Callable[[bytes], Any]) -> byte
             return raw
         start = newline + 1
         end = raw.find(b"\n", start)
-        line = raw[start : end if end != -1 else len(raw)].strip(_TRAIL_NL)
-        if not line:
+        text = raw[start : end if end != -1 else len(raw)]
+        line = text.strip(_TRAIL_NL)
+        if not line or len(text) - len(text.lstrip(_WS)) > indent:
             continue
         try:
             decode(line)
