@@ -1,7 +1,8 @@
 """A real S3 API for tests and benchmarks: a ``moto_server`` process on loopback.
 
-The one S3 launcher of the project. ``moto_s3()`` starts ``moto_server`` (the ``moto[server]``
-dev dependency) on a free port of ``PORTS`` and yields its endpoint URL; its log (werkzeug's,
+The one S3 launcher of the project. ``moto_s3()`` starts moto's server (the ``moto[server]``
+dev dependency, through ``tests/moto_atomic.py``, which makes its conditional writes atomic as
+they are on S3) on a free port of ``PORTS`` and yields its endpoint URL; its log (werkzeug's,
 one line per request served) goes to a file, so a benchmark can count the requests it made
 (``request_count``). Registered as a pytest plugin in ``tests/conftest.py``: the session-wide
 fixture ``s3_endpoint`` runs one server for the whole test session and ``s3_mirror`` gives each
@@ -50,7 +51,7 @@ def moto_s3(log: Path | None = None) -> Iterator[str]:
     logs that it runs on its port: the log is its own, so another process that took the port
     between the free-port probe and the bind is not mistaken for it (the next port is tried).
     """
-    exe = Path(sys.executable).with_name("moto_server")
+    launcher = Path(__file__).with_name("moto_atomic.py")  # moto, conditional writes atomic
     with ExitStack() as stack:
         if log is None:
             log = Path(stack.enter_context(tempfile.TemporaryDirectory())) / "moto.log"
@@ -59,7 +60,7 @@ def moto_s3(log: Path | None = None) -> Iterator[str]:
             with log.open("ab") as out:
                 start = log.stat().st_size
                 proc = subprocess.Popen(
-                    [str(exe), "-H", "127.0.0.1", "-p", str(port)],
+                    [sys.executable, str(launcher), "-H", "127.0.0.1", "-p", str(port)],
                     stdout=subprocess.DEVNULL,
                     stderr=out,
                 )

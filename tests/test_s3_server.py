@@ -48,3 +48,43 @@ def test_request_count_counts_every_answered_request(tmp_path: Path) -> None:
         for i in range(3):
             client.put_object(Bucket="bucket-1", Key=f"k{i}", Body=b"x")
         assert s3_server.request_count(log) - before == 4  # read right after the last answer
+
+
+def _overlap(environs: list[dict[str, str]]) -> int:
+    """How many of ``environs``' requests the middleware let run at once (a slow fake app)."""
+    import threading
+    import time
+
+    from tests.moto_atomic import AtomicConditionalWrites
+
+    state = {"now": 0, "most": 0}
+    guard = threading.Lock()
+
+    def app(environ: dict[str, str], start_response: object) -> list[bytes]:
+        with guard:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.2)
+        with guard:
+            state["now"] -= 1
+        return [b"ok"]
+
+    wrapped = AtomicConditionalWrites(app)
+    answers: list[object] = []
+    threads = [
+        threading.Thread(target=lambda e=e: answers.append(wrapped(e, None))) for e in environs
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [[b"ok"]] * len(environs)
+    return state["most"]
+
+
+def test_conditional_writes_are_served_one_at_a_time_and_the_rest_concurrently() -> None:
+    put_if = {"REQUEST_METHOD": "PUT", "HTTP_IF_MATCH": '"etag"'}
+    create = {"REQUEST_METHOD": "PUT", "HTTP_IF_NONE_MATCH": "*"}
+    assert _overlap([put_if, create, put_if]) == 1
+    get = {"REQUEST_METHOD": "GET", "HTTP_IF_MATCH": '"etag"'}
+    assert _overlap([get, {"REQUEST_METHOD": "PUT"}, get]) == 3
