@@ -18,7 +18,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, Param, task
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
-from labelbox_settings import POOL, initial_start, retry_delay
+from labelbox_settings import POOL, flatten_processes, initial_start, retry_delay
 
 DAG_ID = "labelbox_backfill"
 DEFAULT_PROJECTS = [p for p in os.environ.get("LABELBOX_PROJECT_IDS", "").split(",") if p]
@@ -36,6 +36,7 @@ def build_dag(
     **operator_options: Any,
 ) -> DAG:
     """The backfill DAG (parameters let tests and users reuse it)."""
+    operator_options.setdefault("flatten_processes", flatten_processes())  # auto, 1 or 2
     # [START labelbox_backfill]
     with DAG(
         dag_id=dag_id,

@@ -21,7 +21,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import DAG, Param, task
 from labelbox_provider.operators.labelbox import LabelboxIncrementalExportOperator
-from labelbox_settings import POOL, initial_start, retry_delay, settle_lag
+from labelbox_settings import POOL, flatten_processes, initial_start, retry_delay, settle_lag
 
 DAG_ID = "labelbox_incremental"
 DEFAULT_PROJECTS = [p for p in os.environ.get("LABELBOX_PROJECT_IDS", "").split(",") if p]
@@ -47,6 +47,7 @@ def build_dag(
     operator_options.setdefault("settle_lag", settle_lag())
     operator_options.setdefault("pool", POOL)  # bounds concurrent Labelbox API calls
     operator_options.setdefault("retry_delay", retry_delay())
+    operator_options.setdefault("flatten_processes", flatten_processes())  # auto, 1 or 2
     # [START labelbox_incremental]
     with DAG(
         dag_id=dag_id,

@@ -11,6 +11,7 @@ path). Every setting has a default that suits production; tests and staging over
 | ``LABELBOX_RETRY_DELAY_SECONDS`` | ``60`` | delay before a failed mirror task is retried |
 | ``LABELBOX_COMPACT_SCHEDULE`` | ``@weekly`` | when the maintenance DAG compacts the mirror |
 | ``LABELBOX_EXPIRE_RAW_AFTER`` | (unset: keep) | maintenance: expire raw batches older (``30d``) |
+| ``LABELBOX_FLATTEN_PROCESSES`` | ``auto`` | processes flattening one export file (``1``, ``2``) |
 """
 
 from __future__ import annotations
@@ -75,3 +76,14 @@ def expire_raw_after() -> str | None:
     text = os.environ.get("LABELBOX_EXPIRE_RAW_AFTER") or None
     duration(text)
     return text
+
+
+def flatten_processes() -> int | None:
+    """``LABELBOX_FLATTEN_PROCESSES``: ``auto`` (or unset: two processes for a large file when
+    two cores are idle), ``1`` or ``2`` (the operator's ``flatten_processes``)."""
+    text = (os.environ.get("LABELBOX_FLATTEN_PROCESSES") or "auto").strip().lower()
+    if text == "auto":
+        return None
+    if text in ("1", "2"):
+        return int(text)
+    raise ValueError(f"LABELBOX_FLATTEN_PROCESSES={text!r} must be auto, 1 or 2")

@@ -100,7 +100,8 @@ def test_coverage_start_and_settle_lag_come_from_the_environment(
     [("LABELBOX_INITIAL_START", "soon", "LABELBOX_INITIAL_START"),
      ("LABELBOX_SETTLE_LAG_SECONDS", "-1", "must not be negative"),
      ("LABELBOX_RETRY_DELAY_SECONDS", "a minute", "not a number"),
-     ("LABELBOX_EXPIRE_RAW_AFTER", "a month", "LABELBOX_EXPIRE_RAW_AFTER: 'a month' is not a")],
+     ("LABELBOX_EXPIRE_RAW_AFTER", "a month", "LABELBOX_EXPIRE_RAW_AFTER: 'a month' is not a"),
+     ("LABELBOX_FLATTEN_PROCESSES", "3", "LABELBOX_FLATTEN_PROCESSES='3' must be auto, 1 or 2")],
 )  # fmt: skip
 def test_bad_settings_are_clear_errors(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
@@ -111,6 +112,7 @@ def test_bad_settings_are_clear_errors(
         labelbox_settings.settle_lag()
         labelbox_settings.retry_delay()
         labelbox_settings.expire_raw_after()
+        labelbox_settings.flatten_processes()
 
 
 def test_maintenance_schedule_and_retention_come_from_the_environment(
@@ -133,3 +135,19 @@ def test_maintenance_schedule_and_retention_come_from_the_environment(
         monkeypatch.delenv("LABELBOX_EXPIRE_RAW_AFTER")
         importlib.reload(labelbox_settings)
         importlib.reload(labelbox_maintenance)
+
+
+@pytest.mark.parametrize(
+    ("module", "task_id"),
+    [(labelbox_incremental, "mirror"), (labelbox_backfill, "backfill_window"),
+     (labelbox_reconcile, "reconcile")],
+)  # fmt: skip
+def test_flatten_processes_come_from_the_environment(
+    module: Any, task_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    default = module.build_dag(project_ids=["p"]).get_task(task_id)
+    assert default.partial_kwargs["flatten_processes"] is None  # automatic
+    for text, processes in (("2", 2), (" 1 ", 1), ("AUTO", None)):
+        monkeypatch.setenv("LABELBOX_FLATTEN_PROCESSES", text)
+        task = module.build_dag(project_ids=["p"]).get_task(task_id)
+        assert task.partial_kwargs["flatten_processes"] == processes

@@ -43,12 +43,19 @@ def _facts(
         "pending": sc.pending_exports(root),
         "exports": emu.exports_per_window(since),
         "manifests": _manifests(root),
+        "worker_parts": _worker_parts(root),
         "logs": stack.all_logs(),
         # the API key and any signed URL's signature, in no file Airflow wrote
         "secret_hits": sc.secret_hits(stack.logs, [emu.api_key.encode(), b"Signature="]),
         "log_files": sum(1 for p in stack.logs.rglob("*") if p.is_file()),
         "timings": dict(stack.timings),
     }
+
+
+def _worker_parts(root: Path) -> int:
+    """Committed Parquet files past a batch table's first (``part-<attempt>-00001.parquet`` on).
+    One process writes a small export's table as one file; two write one file each."""
+    return sum(1 for p in root.rglob("part-*.parquet") if int(p.stem.rsplit("-", 1)[1]) > 0)
 
 
 def _manifests(root: Path) -> set[str]:
@@ -144,7 +151,9 @@ def celery_run(
     during which worker 1 is SIGKILLed mid-export."""
     base = deploy_tmp / "celery"
     root, warehouse = base / "mirror", base / "warehouse.duckdb"
-    env = sc.mirror_env(emulator, root, warehouse)
+    # two flatten processes per export file (LocalExecutor: automatic, one for these small
+    # files): the mirrors must be equal all the same
+    env = sc.mirror_env(emulator, root, warehouse, LABELBOX_FLATTEN_PROCESSES="2")
     since = emulator.last_seq()
     with AirflowStack(
         wheel_venv, sc.deploy_dags(base / "dags"), executor="CeleryExecutor", env=env
@@ -240,6 +249,8 @@ def test_celery_mirror_equals_the_local_executor_mirror(
     assert len(emulator.projects) >= 20
     assert celery_run["first_run"]["state"] == "success"
     assert celery_run["rows_after_catch_up"] == local_run["rows"]
+    assert local_run["worker_parts"] == 0  # automatic: these small files take one process
+    assert celery_run["worker_parts"] > 0  # forced to two: Celery tasks ran a second process
     workers = celery_run["worker_logs"]
     assert all("] received" in text for text in workers.values())  # both workers took tasks
 
