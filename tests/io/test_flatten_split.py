@@ -236,8 +236,14 @@ def test_automatic_mode_splits_large_files_only(
     monkeypatch.setattr(split, "SPLIT_MIN_BYTES", 1)
     monkeypatch.setattr(split.os, "sched_getaffinity", lambda pid: {0, 1})
     monkeypatch.setattr(split, "idle_cores", lambda cpus: 1.9)
+    monkeypatch.setattr(split, "cpu_quota", lambda: None)  # no cgroup limit
     flatten_file(src, tmp_path / "two_cores", LINEAGE)
     assert split_happened(tmp_path / "two_cores")
+    monkeypatch.setattr(split, "cpu_quota", lambda: 1.5)  # a container limited to 1.5 CPUs
+    flatten_file(src, tmp_path / "quota", LINEAGE)
+    assert not split_happened(tmp_path / "quota")
+    monkeypatch.setattr(split, "cpu_quota", lambda: 8.0)  # a quota above the affinity's 2
+    assert split.wanted(None, 1)
     monkeypatch.setattr(split, "idle_cores", lambda cpus: 1.1)  # another process holds a core
     flatten_file(src, tmp_path / "busy", LINEAGE)
     assert not split_happened(tmp_path / "busy")
@@ -252,6 +258,43 @@ def test_idle_cores_are_counted_on_the_allowed_cpus_only() -> None:
     idle = split.idle_cores(cpus)
     assert 0.0 <= idle <= len(cpus) + 0.01
     assert split.idle_cores({max(cpus)}) <= 1.01  # one CPU: at most one idle core
+
+
+def _cgroups(tmp_path: Path, membership: str, files: dict[str, str]) -> float | None:
+    """cpu_quota() over a fake /sys/fs/cgroup (``files``: relative path -> text) and a fake
+    /proc/self/cgroup (``membership``)."""
+    root = tmp_path / "cgroup"
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    (tmp_path / "self").write_text(membership)
+    return split.cpu_quota(root, tmp_path / "self")
+
+
+@pytest.mark.parametrize(
+    ("membership", "files", "cpus"),
+    [("0::/\n", {"cpu.max": "150000 100000\n"}, 1.5),  # v2, a container's own root
+     ("0::/\n", {"cpu.max": "max 100000\n"}, None),  # v2, no limit
+     ("0::/kubepods/pod1/c1\n",  # v2: the tightest on the way up, here the pod's
+      {"kubepods/pod1/c1/cpu.max": "max 100000", "kubepods/pod1/cpu.max": "100000 100000",
+       "kubepods/cpu.max": "400000 100000"}, 1.0),
+     ("1:cpu,cpuacct:/docker/abc\n0::/\n",  # v1 (a hybrid host): quota and period in us
+      {"cpu,cpuacct/docker/abc/cpu.cfs_quota_us": "200000",
+       "cpu,cpuacct/docker/abc/cpu.cfs_period_us": "100000"}, 2.0),
+     ("1:cpu:/\n0::/\n",  # v1 and the hybrid unified tree: the tighter one
+      {"cpu/cpu.cfs_quota_us": "-1", "cpu/cpu.cfs_period_us": "100000",
+       "unified/cpu.max": "50000 100000"}, 0.5),
+     ("4:memory:/x\n1:cpu:/\n", {"cpu/cpu.cfs_quota_us": "-1"}, None),  # no period: no limit
+     ("garbage\n", {}, None)],
+)  # fmt: skip
+def test_a_cgroup_cpu_quota_is_read_as_cpus(
+    tmp_path: Path, membership: str, files: dict[str, str], cpus: float | None
+) -> None:
+    assert _cgroups(tmp_path, membership, files) == cpus
+
+
+def test_no_cgroup_file_means_no_quota(tmp_path: Path) -> None:
+    assert split.cpu_quota(tmp_path, tmp_path / "absent") is None
 
 
 def test_gzip_files_take_one_process(own_fixtures: Path, tmp_path: Path) -> None:

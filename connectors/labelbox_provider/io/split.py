@@ -84,12 +84,76 @@ class _NotSplittable(Exception):
 def wanted(processes: int | None, size: int) -> bool:
     """Whether ``processes`` asks for two processes for a file of ``size`` bytes: ``None``
     (automatic) does for a file of :data:`SPLIT_MIN_BYTES` or more when this process may run
-    on two cores or more and :data:`IDLE_CORES` of them are idle (:func:`idle_cores`): with
+    on two cores or more (its CPU affinity, and its cgroup's CPU quota: :func:`cpu_quota`) and
+    :data:`IDLE_CORES` of them are idle (:func:`idle_cores`): with
     one core free, the measured second process only added CPU time and memory."""
     if processes is None:
+        if size < SPLIT_MIN_BYTES:
+            return False
         cpus = os.sched_getaffinity(0)
-        return len(cpus) >= 2 and size >= SPLIT_MIN_BYTES and idle_cores(cpus) >= IDLE_CORES
+        quota = cpu_quota()  # a container's CPU limit: affinity still shows the host's cores
+        allowed = len(cpus) if quota is None else min(len(cpus), quota)
+        return allowed >= 2 and idle_cores(cpus) >= IDLE_CORES
     return processes == 2
+
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def cpu_quota(
+    root: Path = CGROUP_ROOT, self_cgroup: Path = Path("/proc/self/cgroup")
+) -> float | None:
+    """The CPUs this process's cgroups may use (quota / period, the tightest on the way from its
+    cgroup up to the root), or None when none sets a limit or none can be read.
+
+    cgroup v2 (``0::<path>``): ``cpu.max`` (``max 100000`` or ``<quota> <period>``) under
+    ``root`` or, on a hybrid host, ``root/unified``; cgroup v1 (a line naming the ``cpu``
+    controller): ``cpu.cfs_quota_us`` (``-1``: none) and ``cpu.cfs_period_us`` under
+    ``root/<controllers>`` or ``root/cpu``. A container usually sees its own cgroup as the root.
+    """
+    try:
+        lines = self_cgroup.read_text(encoding="ascii").splitlines()
+    except OSError:
+        return None
+    limits: list[float] = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        hierarchy, controllers, path = parts
+        if hierarchy == "0" and not controllers:
+            bases = [root, root / "unified"]
+        elif "cpu" in controllers.split(","):
+            bases = [root / controllers, root / "cpu"]
+        else:
+            continue
+        for base in bases:
+            folder = base / path.strip("/")
+            while True:
+                limit = _v2_limit(folder) if hierarchy == "0" else _v1_limit(folder)
+                if limit is not None:
+                    limits.append(limit)
+                if folder == base or base not in folder.parents:
+                    break
+                folder = folder.parent
+    return min(limits) if limits else None
+
+
+def _v2_limit(folder: Path) -> float | None:
+    try:
+        quota, period = (folder / "cpu.max").read_text(encoding="ascii").split()[:2]
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        return None
+
+
+def _v1_limit(folder: Path) -> float | None:
+    try:
+        quota = int((folder / "cpu.cfs_quota_us").read_text(encoding="ascii"))
+        period = int((folder / "cpu.cfs_period_us").read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
 
 
 def idle_cores(cpus: set[int]) -> float:
