@@ -68,11 +68,14 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
-def _tree(pid: int) -> list[int]:
-    """``pid`` and its descendants (Linux ``/proc/<pid>/task/*/children``)."""
+def _tree(pid: int, skip: frozenset[int] = frozenset()) -> list[int]:
+    """``pid`` and its descendants (Linux ``/proc/<pid>/task/*/children``), without the
+    processes of ``skip`` and theirs."""
     found, todo = [], [pid]
     while todo:
         current = todo.pop()
+        if current in skip:
+            continue
         found.append(current)
         for children in Path(f"/proc/{current}/task").glob("*/children"):
             try:
@@ -86,8 +89,10 @@ class TreeRss:
     """Samples the summed VmRSS of a process and its descendants every ``interval`` seconds
     (a flattener's worker process included); the peak of the sum, and each process's own."""
 
-    def __init__(self, pid: int, interval: float = 0.05) -> None:
-        self.pid, self.interval = pid, interval
+    def __init__(
+        self, pid: int, interval: float = 0.05, skip: frozenset[int] = frozenset()
+    ) -> None:
+        self.pid, self.interval, self.skip = pid, interval, skip
         self.peak_kb = 0
         self.own_kb: dict[int, int] = {}
         self._stop = threading.Event()
@@ -97,7 +102,7 @@ class TreeRss:
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
             total = 0
-            for pid in _tree(self.pid):
+            for pid in _tree(self.pid, self.skip):
                 rss = _rss_kb(pid)
                 total += rss
                 self.own_kb[pid] = max(self.own_kb.get(pid, 0), rss)
@@ -135,14 +140,16 @@ def measure(
         lines = out.read().decode().strip().splitlines()
     if status != 0:
         raise RuntimeError(f"failed ({status}): {' '.join(cmd)}")
+    # a child that runs a server of its own (the emulator) reports the worker's peak RSS itself
+    out_line = json.loads(lines[-1])
     return {
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
         "rss_mb": max(usage.ru_maxrss / 1024, sampled["tree_rss_mb"] if tree else 0),
         **sampled,
         "load": (load0 + os.getloadavg()[0]) / 2,
-        "out": json.loads(lines[-1]),
-    }
+        "out": out_line,
+    } | ({"rss_mb": out_line["rss_mb"]} if "rss_mb" in out_line else {})
 
 
 def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:

@@ -138,7 +138,8 @@ class Report:
             self.parts.append(
                 "\n### End to end: emulator to committed batch (one catch-up run)\n\n"
                 "The emulator is a process of its own (`labelbox-emulator serve`): wall time, "
-                "CPU time and peak RSS are the worker's alone.\n\n"
+                "CPU time and peak RSS are the worker's (with a two-process flatten's second "
+                "process: CPU of both, RSS summed), the emulator's left out.\n\n"
                 + _row(
                     [
                         "format",
