@@ -228,8 +228,12 @@ def test_a_file_too_small_to_split_takes_one_process(
 
 
 def test_automatic_mode_splits_large_files_only(
-    own_fixtures: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    own_fixtures: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger=split.__name__)
     src = write(tmp_path / "export", "v1_lines", v1_records(own_fixtures))
     flatten_file(src, tmp_path / "small", LINEAGE)
     assert not split_happened(tmp_path / "small")  # below SPLIT_MIN_BYTES
@@ -239,9 +243,12 @@ def test_automatic_mode_splits_large_files_only(
     monkeypatch.setattr(split, "cpu_quota", lambda: None)  # no cgroup limit
     flatten_file(src, tmp_path / "two_cores", LINEAGE)
     assert split_happened(tmp_path / "two_cores")
+    assert f"flattening {src.name} " in caplog.text and "in two processes" in caplog.text
+    caplog.clear()
     monkeypatch.setattr(split, "cpu_quota", lambda: 1.5)  # a container limited to 1.5 CPUs
     flatten_file(src, tmp_path / "quota", LINEAGE)
     assert not split_happened(tmp_path / "quota")
+    assert "in one process: 1.5 CPU(s) allowed (cgroup quota 1.5)" in caplog.text
     monkeypatch.setattr(split, "cpu_quota", lambda: 8.0)  # a quota above the affinity's 2
     assert split.wanted(None, 1)
     monkeypatch.setattr(split, "idle_cores", lambda cpus: 1.1)  # another process holds a core

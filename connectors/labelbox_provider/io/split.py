@@ -25,6 +25,7 @@ own type when it is one of the provider's (``TruncatedExportError``...), else as
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import site
@@ -55,6 +56,8 @@ from .flatten import (
 )
 from .jsonstream import Decoded, detect_format, iter_decoded, shift_truncated
 from .parquet import PART_NAME, shift_positions
+
+log = logging.getLogger(__name__)
 
 SPLIT_MIN_BYTES = 256 << 20  # automatic mode: smaller files take one process (measured)
 IDLE_CORES = 1.5  # automatic mode: idle cores needed (this process's own and the worker's)
@@ -93,7 +96,19 @@ def wanted(processes: int | None, size: int) -> bool:
         cpus = os.sched_getaffinity(0)
         quota = cpu_quota()  # a container's CPU limit: affinity still shows the host's cores
         allowed = len(cpus) if quota is None else min(len(cpus), quota)
-        return allowed >= 2 and idle_cores(cpus) >= IDLE_CORES
+        idle = idle_cores(cpus) if allowed >= 2 else 0.0
+        if allowed >= 2 and idle >= IDLE_CORES:
+            return True
+        log.info(
+            "flattening %.0f MB in one process: %g CPU(s) allowed%s, %.1f idle (two processes "
+            "need 2 allowed and %g idle)",
+            size / 1e6,
+            allowed,
+            "" if quota is None else f" (cgroup quota {quota:g})",
+            idle,
+            IDLE_CORES,
+        )
+        return False
     return processes == 2
 
 
@@ -484,7 +499,15 @@ def flatten_split(
         file_format = detect_format(probe) if fmt == "auto" else fmt
     point = split_point(src, file_format)
     if point is None:
+        log.info("no record boundary near the middle of %s: one process flattens it", src.name)
         return None
+    log.info(
+        "flattening %s (%.0f MB) in two processes: this one up to byte %d, a worker from %d",
+        src.name,
+        src.stat().st_size / 1e6,
+        point.end,
+        point.start,
+    )
     source_format = lineage.source_format or source_format_of(file_format)
     legacy = _legacy_of(src, file_format) if source_format == "v1" else None
     job = WorkerJob(
@@ -502,9 +525,10 @@ def flatten_split(
     worker = _Worker(job)
     try:
         return _two_parts(job, point, worker)
-    except _NotSplittable:
+    except _NotSplittable as reason:
         worker.stop()
         remove_new_parts(out_dir, before)
+        log.info("%s: %s; one process flattens it after all", src.name, reason)
         return None
     except BaseException:
         worker.stop()
