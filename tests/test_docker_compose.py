@@ -154,6 +154,7 @@ def test_settings_are_those_the_deployment_tests_prove(config: dict[str, Any]) -
     assert env["LABELBOX_POOL"] == POOL
     assert env["AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE"] == "true"
     assert float(env["LABELBOX_RETRY_DELAY_SECONDS"]) > 0
+    assert env["LABELBOX_FLATTEN_PROCESSES"] == "auto"  # the settings module's default
     assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"].endswith("/execution/")
     emulator = _argv(services["labelbox-emulator"]["command"])
     assert emulator[emulator.index("--clock") + 1] == "wall"
