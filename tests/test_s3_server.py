@@ -52,19 +52,23 @@ def test_request_count_counts_every_answered_request(tmp_path: Path) -> None:
 
 def _overlap(environs: list[dict[str, str]]) -> int:
     """How many of ``environs``' requests the middleware let run at once (a slow fake app)."""
+    import contextlib
     import threading
-    import time
 
     from tests.moto_atomic import AtomicConditionalWrites
 
     state = {"now": 0, "most": 0}
     guard = threading.Lock()
+    # every request waits (up to 1 s) for the others to be inside too: served concurrently they
+    # all are, however late a thread starts; served one at a time the wait runs out
+    together = threading.Barrier(len(environs), timeout=1)
 
     def app(environ: dict[str, str], start_response: object) -> list[bytes]:
         with guard:
             state["now"] += 1
             state["most"] = max(state["most"], state["now"])
-        time.sleep(0.2)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            together.wait()
         with guard:
             state["now"] -= 1
         return [b"ok"]

@@ -96,16 +96,16 @@ def wanted(processes: int | None, size: int) -> bool:
         cpus = os.sched_getaffinity(0)
         quota = cpu_quota()  # a container's CPU limit: affinity still shows the host's cores
         allowed = len(cpus) if quota is None else min(len(cpus), quota)
-        idle = idle_cores(cpus) if allowed >= 2 else 0.0
-        if allowed >= 2 and idle >= IDLE_CORES:
+        idle = idle_cores(cpus) if allowed >= 2 else None  # not sampled below 2 CPUs
+        if idle is not None and idle >= IDLE_CORES:
             return True
         log.info(
-            "flattening %.0f MB in one process: %g CPU(s) allowed%s, %.1f idle (two processes "
-            "need 2 allowed and %g idle)",
+            "flattening %.0f MB in one process: %g CPU(s) allowed%s%s (two processes need 2 "
+            "allowed and %g idle)",
             size / 1e6,
             allowed,
             "" if quota is None else f" (cgroup quota {quota:g})",
-            idle,
+            "" if idle is None else f", {idle:.1f} idle",
             IDLE_CORES,
         )
         return False
